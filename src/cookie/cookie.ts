@@ -1,0 +1,114 @@
+/**
+ * The pure cookie layer: Cookie header parsing and Set-Cookie serialization, knowing nothing of
+ * requests (after Hono's `src/utils/cookie.ts`). The grammar itself is jshttp/cookie's, which follows
+ * RFC 6265 §4.1.1 (server syntax) and §5.2 (user-agent parsing).
+ */
+import { parse, serialize } from "cookie";
+
+/** A parsed Cookie header: a null-prototype record, so `__proto__` or `constructor` are plain names. */
+export type CookieRecord = Record<string, string>;
+
+/** The SameSite attribute values (RFC 6265bis §4.1.2.7), canonical spelling. */
+export type SameSite = "Strict" | "Lax" | "None";
+
+/** Attributes of a Set-Cookie header. */
+export interface CookieOptions {
+  /** Lifetime in seconds (`Max-Age`); also written as `Expires` for old user agents. */
+  maxAge?: number;
+  /** Absolute expiry (`Expires`). Derived from `maxAge` when only that is given. */
+  expires?: Date;
+  /** `Path`; default none (the user agent uses the request path's directory). */
+  path?: string;
+  /** `Domain`; default none (host-only cookie). */
+  domain?: string;
+  /** `HttpOnly`; default false at this layer. */
+  httpOnly?: boolean;
+  /** `Secure`; default false at this layer. */
+  secure?: boolean;
+  /** `SameSite`; default none at this layer. */
+  sameSite?: SameSite;
+  /** `Partitioned` (CHIPS); default false. */
+  partitioned?: boolean;
+}
+
+const identity = (value: string): string => value;
+
+function tryDecode(value: string): string {
+  if (value.indexOf("%") === -1) return value;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/**
+ * Parses a Cookie header into a null-prototype record, first occurrence of a name winning (RFC 6265
+ * §5.4 orders more specific paths first). Values are percent-decoded when they decode cleanly.
+ * Never throws: a malformed header yields whatever pairs could be read.
+ */
+export function parseCookies(header: string | undefined): CookieRecord {
+  if (!header) return Object.create(null) as CookieRecord;
+  return parse(header, { decode: tryDecode }) as CookieRecord;
+}
+
+/**
+ * Reads one cookie's value exactly as the client sent it, with no percent-decoding. Signed values
+ * are verified against these raw bytes so that a re-encoded cookie (`%41` for `A`) is a different,
+ * unsigned string rather than an equivalent one.
+ */
+export function readRawCookie(header: string | undefined, name: string): string | undefined {
+  if (!header || header.indexOf(name) === -1) return undefined;
+  return parse(header, { decode: identity })[name];
+}
+
+/** Serializes one Set-Cookie header value. Throws a TypeError for a name or attribute outside the grammar. */
+export function serializeCookie(name: string, value: string, options: CookieOptions = {}): string {
+  const expires =
+    options.expires ?? (options.maxAge !== undefined ? new Date(Date.now() + options.maxAge * 1000) : undefined);
+  return serialize(name, value, {
+    encode: identity,
+    ...(options.maxAge !== undefined && { maxAge: options.maxAge }),
+    ...(expires !== undefined && { expires }),
+    ...(options.path !== undefined && { path: options.path }),
+    ...(options.domain !== undefined && { domain: options.domain }),
+    ...(options.httpOnly === true && { httpOnly: true }),
+    ...(options.secure === true && { secure: true }),
+    ...(options.partitioned === true && { partitioned: true }),
+    ...(options.sameSite !== undefined && { sameSite: options.sameSite.toLowerCase() as "strict" | "lax" | "none" }),
+  });
+}
+
+/**
+ * RFC 6265 §4.1.1: cookie-name = token (RFC 9110 §5.6.2):
+ *   token = 1*tchar
+ *   tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+ */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Whether `name` is a valid cookie name (an RFC 9110 token). */
+export function isCookieName(name: string): boolean {
+  return TOKEN.test(name);
+}
+
+/**
+ * A Path attribute value (RFC 6265 §4.1.1: av-octet = any CHAR except CTLs or ";") that starts with
+ * "/". Anything else could smuggle extra attributes into the header.
+ */
+const PATH_VALUE = /^\/[\u0020-\u003A\u003C-\u007E]*$/;
+
+/** Whether `path` is safe as a Path attribute. */
+export function isCookiePath(path: string): boolean {
+  return PATH_VALUE.test(path);
+}
+
+/**
+ * A Domain attribute value (RFC 6265 §4.1.2.3 defers to RFC 1034 §3.5 / RFC 1123 §2.1): labels of
+ * letters, digits and hyphens, dot-separated, an optional leading dot that user agents ignore.
+ */
+const DOMAIN_VALUE = /^\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+
+/** Whether `domain` is safe as a Domain attribute. */
+export function isCookieDomain(domain: string): boolean {
+  return domain.length <= 253 && DOMAIN_VALUE.test(domain);
+}

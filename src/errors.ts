@@ -1,0 +1,171 @@
+/**
+ * Every error cello raises, in one registry (after Fastify's `lib/errors.js`).
+ *
+ * Callers branch on the stable `code`, never on the message text: messages may be reworded between
+ * releases, codes may not. Each entry also fixes the HTTP status an error maps to when it escapes a
+ * handler, so the framework never has to guess.
+ */
+
+import { STATUS_CODES } from "node:http";
+
+/** The registry: stable code → HTTP status and message template. */
+const registry = {
+  // Configuration mistakes: thrown at start-up, never at request time.
+  CELLO_INVALID_OPTION: { status: 500, message: (option: string, why: string) => `Invalid option "${option}": ${why}` },
+  CELLO_SESSION_SECRET_MISSING: {
+    status: 500,
+    message: () =>
+      'Invalid option "secret": a session secret is required (at least 32 bytes; e.g. `openssl rand -base64 48`, kept in an environment variable)',
+  },
+  CELLO_SESSION_SECRET_TOO_SHORT: {
+    status: 500,
+    message: (index: number, bytes: number) =>
+      `Invalid option "secret": secret #${index} is ${bytes} bytes; at least 32 bytes are required`,
+  },
+  CELLO_SESSION_SECRET_PLACEHOLDER: {
+    status: 500,
+    message: (index: number) =>
+      `Invalid option "secret": secret #${index} looks like a placeholder (an example string or too few distinct characters); refusing to start with NODE_ENV=production`,
+  },
+  CELLO_SESSION_INVALID_SAME_SITE: {
+    status: 500,
+    message: (value: string) => `Invalid option "sameSite": ${value} is not one of "Strict", "Lax", "None"`,
+  },
+  CELLO_SESSION_SAME_SITE_NONE_INSECURE: {
+    status: 500,
+    message: () => 'Invalid option "sameSite": "None" requires secure: true (browsers reject SameSite=None cookies without Secure)',
+  },
+  CELLO_SESSION_INVALID_COOKIE_NAME: {
+    status: 500,
+    message: (value: string) => `Invalid option "cookieName": ${value} is not an RFC 6265 cookie-name token`,
+  },
+  CELLO_SESSION_COOKIE_PREFIX: {
+    status: 500,
+    message: (name: string, why: string) => `Invalid option "cookieName": ${name} ${why}`,
+  },
+  CELLO_SESSION_PARTITIONED_INSECURE: {
+    status: 500,
+    message: () => 'Invalid option "partitioned": partitioned cookies require secure: true',
+  },
+  CELLO_SESSION_INVALID_MAX_AGE: {
+    status: 500,
+    message: (option: string, value: string) =>
+      `Invalid option "${option}": ${value} must be a positive whole number of seconds, at most 400 days (34560000)`,
+  },
+  CELLO_SESSION_INVALID_PATH: {
+    status: 500,
+    message: (value: string) => `Invalid option "path": ${value} must start with "/" and contain no control characters or ";"`,
+  },
+  CELLO_SESSION_INVALID_DOMAIN: {
+    status: 500,
+    message: (value: string) => `Invalid option "domain": ${value} is not a valid cookie domain`,
+  },
+  CELLO_SESSIONS_ALREADY_ENABLED: {
+    status: 500,
+    message: () => "Sessions are already enabled on this app; call app.enableSessions() once",
+  },
+  CELLO_SESSION_USER_KEY_MISSING: {
+    status: 500,
+    message: (what: string) => `${what} needs the "userKey" session option, naming the session key that holds the user's ID`,
+  },
+  CELLO_SESSION_STATELESS_STORE: {
+    status: 500,
+    message: (what: string) => `${what} needs a server-side store: CookieStore keeps no sessions on the server to list or revoke`,
+  },
+  CELLO_INVALID_ROUTE: { status: 500, message: (why: string) => `Invalid route: ${why}` },
+  CELLO_MISSING_DRIVER: {
+    status: 500,
+    message: (what: string, pkg: string) => `${what} needs the "${pkg}" package: run \`npm install ${pkg}\``,
+  },
+
+  // Programming mistakes at request time.
+  CELLO_SESSIONS_NOT_ENABLED: {
+    status: 500,
+    message: () =>
+      "request.session is not available: sessions are not enabled. Call app.enableSessions(new SessionConfig({ secret })) before the app starts",
+  },
+  CELLO_SESSION_VALUE_NOT_JSON: {
+    status: 500,
+    message: (key: string, why: string) => `Session value for "${key}" is not a JSON value: ${why}`,
+  },
+  CELLO_SESSION_COOKIE_TOO_LARGE: {
+    status: 500,
+    message: (bytes: number) =>
+      `Session cookie would be ${bytes} bytes, over the 4096-byte limit browsers keep (RFC 6265 §6.1); store less in the session or use a server-side store`,
+  },
+
+  // Client errors: answered with a 4xx and a JSON body.
+  CELLO_NOT_FOUND: { status: 404, message: () => "Not Found" },
+  CELLO_METHOD_NOT_ALLOWED: { status: 405, message: () => "Method Not Allowed" },
+  CELLO_BODY_TOO_LARGE: { status: 413, message: (limit: number) => `Request body is larger than the ${limit}-byte limit` },
+  CELLO_INVALID_JSON: { status: 400, message: (why: string) => `Malformed JSON in request body: ${why}` },
+  CELLO_BAD_REQUEST_BODY: { status: 400, message: (why: string) => `Bad request body: ${why}` },
+
+  // Server-side trouble.
+  CELLO_SESSION_STORE_UNAVAILABLE: {
+    status: 503,
+    message: () => "Session store unavailable; try again shortly",
+  },
+  CELLO_INTERNAL: { status: 500, message: () => "Internal Server Error" },
+} as const;
+
+type Registry = typeof registry;
+/** Every stable error code cello may raise. */
+export type ErrorCode = keyof Registry;
+type ArgsOf<C extends ErrorCode> = Parameters<Registry[C]["message"]>;
+
+/** The base of every error cello raises. Branch on {@link CelloError.code}. */
+export class CelloError extends Error {
+  /** Stable identifier, e.g. `CELLO_SESSION_SECRET_TOO_SHORT`. */
+  readonly code: string;
+  /** The HTTP status this error maps to when it escapes a handler. */
+  readonly statusCode: number;
+
+  constructor(code: string, statusCode: number, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "CelloError";
+    this.code = code;
+    this.statusCode = statusCode;
+  }
+
+  /** Whether the message is safe to show to a client (4xx and 503 are; other 5xx are not). */
+  get expose(): boolean {
+    return this.statusCode < 500 || this.statusCode === 503;
+  }
+}
+
+/** Builds the registered error for `code`. */
+export function createError<C extends ErrorCode>(code: C, ...args: ArgsOf<C>): CelloError {
+  const entry = registry[code];
+  const message = (entry.message as (...a: ArgsOf<C>) => string)(...args);
+  return new CelloError(code, entry.status, message);
+}
+
+/** Whether `value` is an error cello raised (with the given `code`, when one is given). */
+export function isCelloError(value: unknown, code?: ErrorCode): value is CelloError {
+  return value instanceof CelloError && (code === undefined || value.code === code);
+}
+
+/**
+ * An error a handler throws on purpose to answer with `status` and `{"error": message}`.
+ *
+ * @example throw new HttpError(403, "Forbidden")
+ */
+export class HttpError extends CelloError {
+  constructor(status: number, message?: string, options?: ErrorOptions) {
+    if (!Number.isInteger(status) || status < 400 || status > 599) {
+      throw createError("CELLO_INVALID_OPTION", "status", `HttpError status must be an integer from 400 to 599, got ${String(status)}`);
+    }
+    super("CELLO_HTTP_ERROR", status, message ?? defaultReason(status), options);
+    this.name = "HttpError";
+  }
+
+  /** HttpError messages are chosen by the app to be shown, whatever the status. */
+  override get expose(): boolean {
+    return true;
+  }
+}
+
+function defaultReason(status: number): string {
+  return STATUS_CODES[status] ?? (status >= 500 ? "Internal Server Error" : "Bad Request");
+}

@@ -1,0 +1,19 @@
+/**
+ * cello's public API. Everything importable from "cello" is listed here and nowhere else.
+ * Optional stores live on their own subpaths so their drivers stay optional:
+ * `cello/sqlite` (SqliteStore) and `cello/redis` (RedisStore).
+ */
+export { App, type AppOptions, type Handler, type ListenOptions, type Logger, type Middleware, type Next, type RunningServer, type HttpMethod } from "./app.js";
+export { Request } from "./request.js";
+export { Response, type HeaderValue, type HeadersInit, type ResponseBody, type ResponseInit } from "./response.js";
+export type { HandlerResult } from "./http/result.js";
+export { CelloError, HttpError, isCelloError, type ErrorCode } from "./errors.js";
+export { parseCookies, serializeCookie, type CookieOptions, type CookieRecord, type SameSite } from "./cookie/cookie.js";
+
+export { SessionConfig, type SessionOptions, type Secret } from "./session/config.js";
+export { Session, type SessionData, type SessionKey, type SessionValue } from "./session/session.js";
+export type { JsonValue } from "./session/json-value.js";
+export { SessionManager } from "./session/manager.js";
+export { MemoryStore, type MemoryStoreOptions } from "./session/stores/memory-store.js";
+export { CookieStore, type CookieStoreOptions } from "./session/stores/cookie-store.js";
+export type { Awaitable, NewSession, SessionInfo, SessionPatch, SessionRecord, SessionStore } from "./session/store.js";

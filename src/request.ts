@@ -1,0 +1,115 @@
+/**
+ * The request a handler sees. Everything derived (query, cookies, parsed body) is computed on first
+ * use, so a route that reads nothing pays for nothing.
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
+import { parseCookies, type CookieRecord } from "./cookie/cookie.js";
+import { createError } from "./errors.js";
+import type { Session } from "./session/session.js";
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+export class Request {
+  /** Upper-case method, e.g. `GET`. */
+  readonly method: string;
+  /** The path without the query string, as received (percent-encoded). */
+  readonly path: string;
+  /** The request target as received: path and query string, e.g. `/users/7?tab=posts`. */
+  readonly url: string;
+  /** Route parameters, decoded: `/users/{id}` and `/users/:id` both give `params.id`. */
+  readonly params: Record<string, string>;
+  /** The underlying Node.js request, for what cello does not wrap. */
+  readonly raw: IncomingMessage;
+
+  #search: string;
+  #query: Record<string, string> | undefined;
+  #queryParams: URLSearchParams | undefined;
+  #cookies: CookieRecord | undefined;
+  #body: Buffer = EMPTY_BODY;
+  #json: { value: unknown } | undefined;
+  #session: (() => Session) | undefined;
+
+  /** @internal Built by the app for each request. */
+  constructor(raw: IncomingMessage, path: string, search: string, params: Record<string, string>) {
+    this.raw = raw;
+    this.method = raw.method ?? "GET";
+    this.url = raw.url ?? "/";
+    this.path = path;
+    this.#search = search;
+    this.params = params;
+  }
+
+  /** Request headers, lowercase names (Node's `IncomingHttpHeaders`). */
+  get headers(): IncomingHttpHeaders {
+    return this.raw.headers;
+  }
+
+  /** Query string as a null-prototype record of first values: `?a=1&a=2` gives `{ a: "1" }`. */
+  get query(): Record<string, string> {
+    if (this.#query === undefined) {
+      const query = Object.create(null) as Record<string, string>;
+      for (const [key, value] of this.queryParams) if (query[key] === undefined) query[key] = value;
+      this.#query = query;
+    }
+    return this.#query;
+  }
+
+  /** The full query string, repeated keys and all. */
+  get queryParams(): URLSearchParams {
+    return (this.#queryParams ??= new URLSearchParams(this.#search));
+  }
+
+  /** Cookies sent with the request (null-prototype record). A malformed Cookie header never throws. */
+  get cookies(): CookieRecord {
+    return (this.#cookies ??= parseCookies(this.raw.headers.cookie));
+  }
+
+  /** The session (needs `app.enableSessions`). Throws, saying how to enable it, when sessions are off. */
+  get session(): Session {
+    if (this.#session === undefined) throw createError("CELLO_SESSIONS_NOT_ENABLED");
+    return this.#session();
+  }
+
+  /** The raw body bytes (read by the framework before the handler, up to the app's `bodyLimit`). */
+  body(): Buffer {
+    return this.#body;
+  }
+
+  /** The body as UTF-8 text. */
+  text(): string {
+    return this.#body.toString("utf8");
+  }
+
+  /**
+   * The body parsed as JSON. Synchronous: the body was read before the handler ran. A malformed or
+   * empty body throws a 400 error (`CELLO_INVALID_JSON`) that the framework answers as JSON.
+   */
+  json<T = unknown>(): T {
+    if (this.#json === undefined) {
+      if (this.#body.length === 0) throw createError("CELLO_INVALID_JSON", "the body is empty");
+      try {
+        this.#json = { value: JSON.parse(this.#body.toString("utf8")) };
+      } catch (error) {
+        throw createError("CELLO_INVALID_JSON", (error as Error).message);
+      }
+    }
+    return this.#json.value as T;
+  }
+
+  /** An `application/x-www-form-urlencoded` body as a null-prototype record of first values. */
+  form(): Record<string, string> {
+    const form = Object.create(null) as Record<string, string>;
+    for (const [key, value] of new URLSearchParams(this.text())) if (form[key] === undefined) form[key] = value;
+    return form;
+  }
+
+  /** @internal Set by the app once the body is read. */
+  setBody(body: Buffer): void {
+    this.#body = body;
+  }
+
+  /** @internal Set by the session middleware: builds the session on first access. */
+  bindSession(accessor: () => Session): void {
+    this.#session = accessor;
+  }
+}

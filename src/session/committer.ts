@@ -1,0 +1,132 @@
+/**
+ * Saves what a request did to its session, after the handler returned (never when it threw).
+ *
+ * The decisions are small named functions, after express-session's `shouldSave` / `shouldSetCookie`:
+ * - {@link isModified}: the request changed data (set, delete, clear, flash, regenerate).
+ * - {@link shouldTouch}: a rolling session is due for an extension (at most once per tenth of maxAge).
+ * - {@link isEmptyAfter}: nothing is left: delete server-side and send a deletion cookie.
+ */
+import type { Response } from "../response.js";
+import type { SessionConfig } from "./config.js";
+import type { Session, SessionChanges } from "./session.js";
+import { deleteSessionCookie, setSessionCookie, varyOnCookie } from "./session-cookie.js";
+import { storeKey } from "./session-id.js";
+import { callStore } from "./store-call.js";
+import type { SessionPatch, SessionStore } from "./store.js";
+import { CookieCodec, CookieStore } from "./stores/cookie-store.js";
+import type { Signer } from "../cookie/signer.js";
+
+export function isModified(c: SessionChanges): boolean {
+  return c.cleared || c.dropLoaded || c.changes.size > 0;
+}
+
+export function isEmptyAfter(c: SessionChanges): boolean {
+  return c.data.size === 0;
+}
+
+/** Rolling sessions are extended by use, but written at most once per tenth of `maxAge`. */
+export function shouldTouch(config: SessionConfig, c: SessionChanges, now: number): boolean {
+  if (!config.rolling || c.isNew || c.expiresAt === undefined) return false;
+  const lastRefresh = c.expiresAt - config.maxAge * 1000;
+  return now - lastRefresh >= config.maxAge * 100;
+}
+
+/** `maxAge` from now, capped by the absolute timeout. */
+export function expiryFrom(config: SessionConfig, createdAt: number, now: number): number {
+  const expiresAt = now + config.maxAge * 1000;
+  return config.absoluteTimeout === undefined ? expiresAt : Math.min(expiresAt, createdAt + config.absoluteTimeout * 1000);
+}
+
+/** The value of `userKey` after the request, as the index key: strings and numbers only. */
+function userOf(config: SessionConfig, c: SessionChanges): string | null {
+  if (config.userKey === undefined) return null;
+  const text = c.data.get(config.userKey);
+  if (text === undefined) return null;
+  const value = JSON.parse(text) as unknown;
+  return typeof value === "string" || typeof value === "number" ? String(value) : null;
+}
+
+export class SessionCommitter {
+  readonly #config: SessionConfig;
+  readonly #signer: Signer;
+  readonly #codec: CookieCodec | undefined;
+
+  constructor(config: SessionConfig, signer: Signer) {
+    this.#config = config;
+    this.#signer = signer;
+    if (config.store instanceof CookieStore) this.#codec = new CookieCodec(config.store, config.secretBytes());
+  }
+
+  /** Commits and decorates `response` (Set-Cookie, Vary, Cache-Control). */
+  commit(session: Session, rotated: boolean, response: Response): void | Promise<void> {
+    const c = session.changes();
+    if (!c.accessed) return;
+    varyOnCookie(response);
+    const now = this.#config.clock();
+    if (this.#codec !== undefined) return this.#commitCookie(this.#codec, c, rotated, response, now);
+    return this.#commitStore(this.#config.store as SessionStore, c, rotated, response, now);
+  }
+
+  #commitCookie(codec: CookieCodec, c: SessionChanges, rotated: boolean, response: Response, now: number): void {
+    if (isEmptyAfter(c)) {
+      // Only a client that had a session needs telling; a fresh empty session sends nothing.
+      if (c.loadedId !== undefined) deleteSessionCookie(this.#config, response);
+      return;
+    }
+    if (!isModified(c) && !shouldTouch(this.#config, c, now) && !rotated) return;
+    const createdAt = c.createdAt ?? now;
+    const expiresAt = expiryFrom(this.#config, createdAt, now);
+    const value = codec.encode(this.#config.cookieName, { id: c.id, data: Object.fromEntries(c.data), createdAt, expiresAt });
+    setSessionCookie(this.#config, response, value, expiresAt, now);
+  }
+
+  async #commitStore(store: SessionStore, c: SessionChanges, rotated: boolean, response: Response, now: number): Promise<void> {
+    const config = this.#config;
+    const call = <T>(fn: () => T | Promise<T>) => callStore(config.storeTimeout, fn);
+    const loadedKey = c.loadedId === undefined ? undefined : storeKey(c.loadedId);
+
+    if (c.isNew) {
+      const drop = c.dropLoaded && loadedKey !== undefined ? call(() => store.destroy(loadedKey)) : undefined;
+      if (isEmptyAfter(c)) {
+        await drop;
+        if (c.dropLoaded) deleteSessionCookie(config, response);
+        return;
+      }
+      // regenerate() keeps the creation time, so the absolute timeout cannot be reset by it.
+      const createdAt = c.createdAt ?? now;
+      const expiresAt = expiryFrom(config, createdAt, now);
+      const user = userOf(config, c);
+      const create = call(() =>
+        store.create(storeKey(c.id), { data: Object.fromEntries(c.data), createdAt, expiresAt, ...(user !== null && { user }) }),
+      );
+      await Promise.all([drop, create]);
+      setSessionCookie(config, response, this.#signer.sign(config.cookieName, c.id), expiresAt, now);
+      return;
+    }
+
+    const key = loadedKey as string;
+    if (c.cleared && isEmptyAfter(c)) {
+      await call(() => store.destroy(key));
+      deleteSessionCookie(config, response);
+      return;
+    }
+    if (isModified(c) || shouldTouch(config, c, now)) {
+      const expiresAt = expiryFrom(config, c.createdAt as number, now);
+      const patch: SessionPatch = { clear: c.cleared, set: {}, delete: [], expiresAt, seenAt: now };
+      for (const [name, text] of c.changes) {
+        if (text === null) patch.delete.push(name);
+        else patch.set[name] = text;
+      }
+      if (config.userKey !== undefined && (c.cleared || c.changes.has(config.userKey))) patch.user = userOf(config, c);
+      // false: another request destroyed or regenerated it meanwhile. Its writes must not revive
+      // it, and no cookie is sent (a deletion would clobber the browser's newer session cookie).
+      if (await call(() => store.update(key, patch))) {
+        setSessionCookie(config, response, this.#signer.sign(config.cookieName, c.id), expiresAt, now);
+      }
+      return;
+    }
+    if (rotated) {
+      setSessionCookie(config, response, this.#signer.sign(config.cookieName, c.id), c.expiresAt as number, now);
+    }
+  }
+}

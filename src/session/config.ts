@@ -1,0 +1,214 @@
+/**
+ * `SessionConfig`: every session option, validated once at construction so that a mistake stops the
+ * app at start-up with a message naming the option and a stable `code`, never at request time.
+ */
+import { isCookieDomain, isCookieName, isCookiePath, type SameSite } from "../cookie/cookie.js";
+import { createError } from "../errors.js";
+import { CookieStore } from "./stores/cookie-store.js";
+import { MemoryStore } from "./stores/memory-store.js";
+import type { SessionStore } from "./store.js";
+
+/** A secret: a string (its UTF-8 bytes count) or raw bytes. */
+export type Secret = string | Uint8Array;
+
+/** The largest Max-Age browsers honour (RFC 6265bis §5.5: capped at 400 days). */
+const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
+const MIN_SECRET_BYTES = 32;
+
+export interface SessionOptions {
+  /**
+   * Signing secret: at least 32 bytes (UTF-8 bytes for a string). Pass an array to rotate: the first
+   * signs, all verify, and cookies signed with an older one are re-issued under the first. Required.
+   */
+  secret: Secret | readonly Secret[];
+  /** Name of the session cookie. Default `"session_id"`. `__Host-` and `__Secure-` prefixes are checked. */
+  cookieName?: string;
+  /** Session lifetime in seconds, counted from the last save (or last use, with `rolling`). Default 86400 (24 hours); at most 400 days. */
+  maxAge?: number;
+  /** Keep the cookie from JavaScript (`HttpOnly`). Default true. */
+  httpOnly?: boolean;
+  /** Send the cookie over HTTPS only (`Secure`). Default true; set false for plain-HTTP local development only. */
+  secure?: boolean;
+  /** `SameSite` attribute: "Strict", "Lax" or "None" (case-insensitive). Default "Lax". "None" needs `secure`. */
+  sameSite?: SameSite | Lowercase<SameSite>;
+  /** Cookie `Path`. Default "/". */
+  path?: string;
+  /** Cookie `Domain`. Default none (host-only cookie, the safer choice). */
+  domain?: string;
+  /** Cookie `Partitioned` (CHIPS). Default false; needs `secure`. */
+  partitioned?: boolean;
+  /**
+   * Extend the session on every request that uses it, not only when it is written. Default false.
+   * The extension is written at most once per tenth of `maxAge`, so busy sessions do not write on every request.
+   */
+  rolling?: boolean;
+  /** Hard cap on a session's total life in seconds since creation, whatever the activity. Default none. */
+  absoluteTimeout?: number;
+  /** Where session data lives. Default `new MemoryStore()`; or `new CookieStore()`, `SqliteStore`, `RedisStore`. */
+  store?: SessionStore | CookieStore;
+  /**
+   * Session key whose value identifies the user (e.g. `"user_id"`). When set, stores index sessions by
+   * it, enabling `app.sessions.list(user)` and `app.sessions.destroyAll(user)`. Default none.
+   */
+  userKey?: string;
+  /** How long a store call may take before the request answers 503, in milliseconds. Default 2000. */
+  storeTimeout?: number;
+  /** Clock in milliseconds since the epoch; for tests. Default `Date.now`. */
+  clock?: () => number;
+}
+
+export class SessionConfig {
+  readonly cookieName: string;
+  /** Seconds. */
+  readonly maxAge: number;
+  readonly httpOnly: boolean;
+  readonly secure: boolean;
+  readonly sameSite: SameSite;
+  readonly path: string;
+  readonly domain: string | undefined;
+  readonly partitioned: boolean;
+  readonly rolling: boolean;
+  /** Seconds, or undefined for none. */
+  readonly absoluteTimeout: number | undefined;
+  readonly store: SessionStore | CookieStore;
+  readonly userKey: string | undefined;
+  /** Milliseconds. */
+  readonly storeTimeout: number;
+  readonly clock: () => number;
+  readonly #secrets: readonly Uint8Array[];
+
+  constructor(options: SessionOptions) {
+    if (options === null || typeof options !== "object") throw createError("CELLO_SESSION_SECRET_MISSING");
+    this.#secrets = normalizeSecrets(options.secret);
+
+    this.cookieName = options.cookieName ?? "session_id";
+    if (typeof this.cookieName !== "string" || !isCookieName(this.cookieName)) {
+      throw createError("CELLO_SESSION_INVALID_COOKIE_NAME", JSON.stringify(this.cookieName));
+    }
+    this.maxAge = seconds("maxAge", options.maxAge ?? 86_400);
+    this.absoluteTimeout = options.absoluteTimeout === undefined ? undefined : seconds("absoluteTimeout", options.absoluteTimeout);
+    this.httpOnly = flag("httpOnly", options.httpOnly, true);
+    this.secure = flag("secure", options.secure, true);
+    this.partitioned = flag("partitioned", options.partitioned, false);
+    this.rolling = flag("rolling", options.rolling, false);
+    this.sameSite = canonicalSameSite(options.sameSite ?? "Lax");
+    this.path = options.path ?? "/";
+    if (typeof this.path !== "string" || !isCookiePath(this.path)) {
+      throw createError("CELLO_SESSION_INVALID_PATH", JSON.stringify(this.path));
+    }
+    this.domain = options.domain;
+    if (this.domain !== undefined && (typeof this.domain !== "string" || !isCookieDomain(this.domain))) {
+      throw createError("CELLO_SESSION_INVALID_DOMAIN", JSON.stringify(this.domain));
+    }
+    checkCookieRules(this);
+
+    this.store = options.store ?? new MemoryStore();
+    if (!(this.store instanceof CookieStore) && !isSessionStore(this.store)) {
+      throw createError("CELLO_INVALID_OPTION", "store", "must be a MemoryStore, CookieStore, SqliteStore, RedisStore or another SessionStore");
+    }
+    if (options.userKey !== undefined && (typeof options.userKey !== "string" || options.userKey === "")) {
+      throw createError("CELLO_INVALID_OPTION", "userKey", "must be a non-empty string naming a session key");
+    }
+    this.userKey = options.userKey;
+    this.storeTimeout = options.storeTimeout ?? 2000;
+    if (!Number.isSafeInteger(this.storeTimeout) || this.storeTimeout <= 0) {
+      throw createError("CELLO_INVALID_OPTION", "storeTimeout", `must be a positive whole number of milliseconds, got ${String(this.storeTimeout)}`);
+    }
+    if (options.clock !== undefined && typeof options.clock !== "function") {
+      throw createError("CELLO_INVALID_OPTION", "clock", "must be a function returning milliseconds since the epoch");
+    }
+    this.clock = options.clock ?? Date.now;
+    Object.freeze(this);
+  }
+
+  /** @internal The secrets as bytes, current first. Not enumerable, so logging the config shows none. */
+  secretBytes(): readonly Uint8Array[] {
+    return this.#secrets;
+  }
+}
+
+function normalizeSecrets(secret: SessionOptions["secret"] | undefined): Uint8Array[] {
+  if (secret === undefined || secret === null) throw createError("CELLO_SESSION_SECRET_MISSING");
+  const list = Array.isArray(secret) ? (secret as readonly Secret[]) : [secret as Secret];
+  if (list.length === 0) throw createError("CELLO_SESSION_SECRET_MISSING");
+  return list.map((item, index) => {
+    if (typeof item !== "string" && !(item instanceof Uint8Array)) {
+      throw createError("CELLO_INVALID_OPTION", "secret", `secret #${index} must be a string or a Uint8Array`);
+    }
+    const bytes = typeof item === "string" ? Buffer.from(item, "utf8") : Buffer.from(item);
+    if (bytes.length < MIN_SECRET_BYTES) throw createError("CELLO_SESSION_SECRET_TOO_SHORT", index, bytes.length);
+    if (looksLikePlaceholder(bytes)) {
+      if (process.env["NODE_ENV"] === "production") throw createError("CELLO_SESSION_SECRET_PLACEHOLDER", index);
+      process.emitWarning(
+        `cello: session secret #${index} looks like a placeholder (an example string or too few distinct characters). ` +
+          "Anyone who guesses it can forge sessions. Generate one with `openssl rand -base64 48` and keep it in an environment variable.",
+        { code: "CELLO_SESSION_SECRET_PLACEHOLDER" },
+      );
+    }
+    return bytes;
+  });
+}
+
+/** Example secrets from the Cello docs and the usual stand-ins. */
+const PLACEHOLDERS = ["minimum-32-bytes", "change-me", "changeme", "replace-me", "your-secret", "secret-key", "placeholder", "example-secret"];
+
+/** A secret that is a known example string, or has so few distinct bytes that it cannot be random. */
+export function looksLikePlaceholder(bytes: Uint8Array): boolean {
+  const text = Buffer.from(bytes).toString("latin1").toLowerCase();
+  if (PLACEHOLDERS.some((marker) => text.includes(marker))) return true;
+  return new Set(bytes).size < 8;
+}
+
+function seconds(option: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > MAX_AGE_LIMIT) {
+    throw createError("CELLO_SESSION_INVALID_MAX_AGE", option, String(value));
+  }
+  return value;
+}
+
+function flag(option: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw createError("CELLO_INVALID_OPTION", option, `must be true or false, got ${String(value)}`);
+  return value;
+}
+
+function canonicalSameSite(value: unknown): SameSite {
+  switch (typeof value === "string" ? value.toLowerCase() : value) {
+    case "strict":
+      return "Strict";
+    case "lax":
+      return "Lax";
+    case "none":
+      return "None";
+    default:
+      throw createError("CELLO_SESSION_INVALID_SAME_SITE", JSON.stringify(value));
+  }
+}
+
+/** Rules browsers enforce, checked here so that a cookie the browser would drop never ships. */
+function checkCookieRules(config: SessionConfig): void {
+  // RFC 6265bis §5.6.7 step: SameSite=None without Secure is rejected by current browsers.
+  if (config.sameSite === "None" && !config.secure) throw createError("CELLO_SESSION_SAME_SITE_NONE_INSECURE");
+  // CHIPS: Partitioned cookies must be Secure.
+  if (config.partitioned && !config.secure) throw createError("CELLO_SESSION_PARTITIONED_INSECURE");
+  // RFC 6265bis §4.1.3: cookie name prefixes.
+  if (config.cookieName.startsWith("__Host-")) {
+    if (!config.secure) throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, "uses the __Host- prefix, which requires secure: true");
+    if (config.domain !== undefined) throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, "uses the __Host- prefix, which forbids a domain");
+    if (config.path !== "/") throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, 'uses the __Host- prefix, which requires path "/"');
+  } else if (config.cookieName.startsWith("__Secure-") && !config.secure) {
+    throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, "uses the __Secure- prefix, which requires secure: true");
+  }
+}
+
+function isSessionStore(value: unknown): value is SessionStore {
+  const store = value as Partial<SessionStore> | null;
+  return (
+    typeof store === "object" &&
+    store !== null &&
+    typeof store.get === "function" &&
+    typeof store.create === "function" &&
+    typeof store.update === "function" &&
+    typeof store.destroy === "function"
+  );
+}

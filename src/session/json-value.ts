@@ -1,0 +1,55 @@
+/**
+ * Session values are JSON values only: what every store can keep and give back unchanged. Anything
+ * else is refused at `set()` time, where the mistake is, not at commit time.
+ */
+import { createError } from "../errors.js";
+
+/** A value a session can hold. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * Serializes `value` for session key `key`, throwing a TypeError (code `CELLO_SESSION_VALUE_NOT_JSON`)
+ * for functions, symbols, BigInt, undefined, non-finite numbers, class instances and cycles.
+ */
+export function toJsonText(key: string, value: unknown): string {
+  assertJson(key, value, [], "value");
+  return JSON.stringify(value);
+}
+
+function fail(key: string, why: string): never {
+  const error = createError("CELLO_SESSION_VALUE_NOT_JSON", key, why);
+  // Surface it as a TypeError (the caller passed the wrong kind of value) while keeping the code.
+  throw Object.assign(new TypeError(error.message), { code: error.code });
+}
+
+function assertJson(key: string, value: unknown, ancestors: object[], where: string): void {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return;
+    case "number":
+      if (!Number.isFinite(value)) fail(key, `${where} is ${String(value)}, which JSON cannot represent`);
+      return;
+    case "object":
+      break;
+    default:
+      fail(key, `${where} is ${typeof value === "undefined" ? "undefined" : `a ${typeof value}`}`);
+  }
+  if (value === null) return;
+  if (ancestors.includes(value)) fail(key, `${where} is a cycle`);
+  ancestors.push(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) assertJson(key, value[i], ancestors, `${where}[${i}]`);
+  } else {
+    const proto = Object.getPrototypeOf(value) as unknown;
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (value as { constructor?: { name?: string } }).constructor?.name ?? "object";
+      fail(key, `${where} is an instance of ${name}; store plain objects, arrays, strings, numbers, booleans or null`);
+    }
+    if (Object.getOwnPropertySymbols(value).length > 0) fail(key, `${where} has symbol keys`);
+    for (const name of Object.keys(value)) {
+      assertJson(key, (value as Record<string, unknown>)[name], ancestors, `${where}.${name}`);
+    }
+  }
+  ancestors.pop();
+}

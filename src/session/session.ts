@@ -1,0 +1,250 @@
+/**
+ * `request.session`: a Map-like view of one session that records what the request changed, so the
+ * commit can carry only that (keys set, keys deleted, cleared) and parallel requests merge.
+ */
+import { createError } from "../errors.js";
+import { toJsonText, type JsonValue } from "./json-value.js";
+import { newSessionId } from "./session-id.js";
+
+/**
+ * The shape of session data. Empty by default (any key, any JSON value); an app declares its own once:
+ *
+ * ```ts
+ * declare module "cello" {
+ *   interface SessionData { user_id: string; role: "admin" | "user" }
+ * }
+ * ```
+ * after which `request.session.get("user_id")` is typed `string | undefined`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface SessionData {}
+
+type Shape = keyof SessionData extends never ? Record<string, JsonValue> : SessionData;
+/** A key of the session data. */
+export type SessionKey = keyof Shape & string;
+/** The value type stored under `K`. */
+export type SessionValue<K extends SessionKey> = Shape[K];
+
+/** Data keys starting with this are cello's own (flash messages); apps cannot set them. */
+const RESERVED = "\u0000";
+const FLASH = "\u0000flash:";
+/** Marks a key deleted in the change log. */
+const DELETED = null;
+
+/** @internal How a session was loaded. */
+export interface LoadedSession {
+  readonly id: string;
+  readonly data: Record<string, string>;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+/** @internal What the commit needs to know; see `commit.ts`. */
+export interface SessionChanges {
+  /** The ID the request arrived with, if it was live. */
+  readonly loadedId: string | undefined;
+  /** The ID to save under (a fresh one after regenerate/destroy, or for a new session). */
+  readonly id: string;
+  readonly isNew: boolean;
+  readonly createdAt: number | undefined;
+  readonly expiresAt: number | undefined;
+  readonly accessed: boolean;
+  readonly cleared: boolean;
+  /** Key → JSON text, or null for deleted. */
+  readonly changes: ReadonlyMap<string, string | null>;
+  /** All data after the request's changes, as JSON texts. */
+  readonly data: ReadonlyMap<string, string>;
+  /** The loaded session must be deleted (regenerate, destroy). */
+  readonly dropLoaded: boolean;
+}
+
+export class Session {
+  #loadedId: string | undefined;
+  #id: string | undefined;
+  #createdAt: number | undefined;
+  #expiresAt: number | undefined;
+  readonly #texts: Map<string, string>;
+  readonly #values = new Map<string, JsonValue>();
+  readonly #changes = new Map<string, string | null>();
+  readonly #flashedNow = new Set<string>();
+  #cleared = false;
+  #accessed = false;
+  #dropLoaded = false;
+
+  /** @internal Built by the session middleware. */
+  constructor(loaded: LoadedSession | undefined) {
+    this.#loadedId = loaded?.id;
+    this.#id = loaded?.id;
+    this.#createdAt = loaded?.createdAt;
+    this.#expiresAt = loaded?.expiresAt;
+    this.#texts = new Map(loaded === undefined ? undefined : Object.entries(loaded.data));
+  }
+
+  /** The session ID. A new session gets one on first access; it only reaches a cookie if the session is saved. */
+  get id(): string {
+    return (this.#id ??= newSessionId());
+  }
+
+  /** True when the request carried no live session (none, expired, invalid) or after regenerate/destroy. */
+  get isNew(): boolean {
+    return this.#loadedId === undefined || this.#dropLoaded;
+  }
+
+  /** Number of keys (flash messages not counted). */
+  get size(): number {
+    this.#accessed = true;
+    let size = 0;
+    for (const key of this.#texts.keys()) if (!key.startsWith(RESERVED)) size++;
+    return size;
+  }
+
+  /** The value under `key`, or undefined. A flash message is returned once and then removed. */
+  get<K extends SessionKey>(key: K): SessionValue<K> | undefined {
+    this.#accessed = true;
+    const flashKey = FLASH + key;
+    if (this.#texts.has(flashKey) && !this.#flashedNow.has(key)) {
+      const value = decode(this.#texts.get(flashKey) as string);
+      this.#remove(flashKey);
+      return value as SessionValue<K> | undefined;
+    }
+    if (this.#values.has(key)) return this.#values.get(key) as SessionValue<K>;
+    const text = this.#texts.get(key);
+    if (text === undefined) return undefined;
+    const value = decode(text);
+    if (value !== undefined) this.#values.set(key, value);
+    return value as SessionValue<K> | undefined;
+  }
+
+  /** Stores a JSON value under `key`. Throws a TypeError at once for anything JSON cannot carry. */
+  set<K extends SessionKey>(key: K, value: SessionValue<K>): this {
+    this.#accessed = true;
+    checkKey(key);
+    const text = toJsonText(key, value);
+    this.#texts.set(key, text);
+    this.#values.set(key, value as JsonValue);
+    this.#changes.set(key, text);
+    return this;
+  }
+
+  /** Whether `key` holds a value. */
+  has(key: SessionKey): boolean {
+    this.#accessed = true;
+    return this.#texts.has(key) && !key.startsWith(RESERVED);
+  }
+
+  /** Removes `key`; returns whether it was there. */
+  delete(key: SessionKey): boolean {
+    this.#accessed = true;
+    if (key.startsWith(RESERVED) || !this.#texts.has(key)) return false;
+    this.#remove(key);
+    return true;
+  }
+
+  /**
+   * Removes every key. If nothing is set afterwards in this request, the session is deleted
+   * server-side and the cookie is deleted: the page's logout.
+   */
+  clear(): void {
+    this.#accessed = true;
+    this.#texts.clear();
+    this.#values.clear();
+    this.#changes.clear();
+    this.#cleared = true;
+  }
+
+  /** The keys (flash messages not included). */
+  keys(): IterableIterator<string> {
+    this.#accessed = true;
+    return [...this.#texts.keys()].filter((key) => !key.startsWith(RESERVED))[Symbol.iterator]();
+  }
+
+  /** [key, value] pairs (flash messages not included). */
+  entries(): IterableIterator<[string, JsonValue]> {
+    const pairs: [string, JsonValue][] = [];
+    for (const key of this.keys()) pairs.push([key, this.get(key as SessionKey) as JsonValue]);
+    return pairs[Symbol.iterator]();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, JsonValue]> {
+    return this.entries();
+  }
+
+  /** The data as a plain (null-prototype) object, e.g. for `JSON.stringify(request.session)`. */
+  toJSON(): Record<string, JsonValue> {
+    const out = Object.create(null) as Record<string, JsonValue>;
+    for (const [key, value] of this.entries()) out[key] = value;
+    return out;
+  }
+
+  /**
+   * Moves the session to a new ID, keeping its data; the old ID is dead once the response is sent.
+   * Call it at login and at every privilege change: it defeats session fixation (OWASP Session
+   * Management Cheat Sheet, "Renew the Session ID After Any Privilege Level Change").
+   */
+  regenerate(): void {
+    this.#accessed = true;
+    if (this.#loadedId !== undefined) this.#dropLoaded = true;
+    this.#id = newSessionId();
+    // Everything is written anew under the new ID.
+    for (const [key, text] of this.#texts) this.#changes.set(key, text);
+  }
+
+  /** Deletes the session server-side and sends a deletion cookie. Setting keys afterwards starts a new session. */
+  destroy(): void {
+    this.regenerate();
+    this.clear();
+  }
+
+  /** Stores `value` for the next request only: its `get(key)` returns it once. */
+  flash<K extends SessionKey>(key: K, value: SessionValue<K>): this {
+    this.#accessed = true;
+    checkKey(key);
+    const text = toJsonText(key, value);
+    this.#texts.set(FLASH + key, text);
+    this.#changes.set(FLASH + key, text);
+    this.#flashedNow.add(key);
+    return this;
+  }
+
+  /** @internal For the commit. */
+  changes(): SessionChanges {
+    return {
+      loadedId: this.#loadedId,
+      id: this.id,
+      isNew: this.isNew,
+      createdAt: this.#createdAt,
+      expiresAt: this.#expiresAt,
+      accessed: this.#accessed,
+      cleared: this.#cleared,
+      changes: this.#changes,
+      data: this.#texts,
+      dropLoaded: this.#dropLoaded,
+    };
+  }
+
+  /** @internal Whether anything at all happened to the session in this request. */
+  get accessed(): boolean {
+    return this.#accessed;
+  }
+
+  #remove(key: string): void {
+    this.#texts.delete(key);
+    this.#values.delete(key);
+    this.#changes.set(key, DELETED);
+  }
+}
+
+function checkKey(key: string): void {
+  if (typeof key !== "string" || key.startsWith(RESERVED)) {
+    const error = createError("CELLO_SESSION_VALUE_NOT_JSON", String(key), "keys must be strings not starting with U+0000");
+    throw Object.assign(new TypeError(error.message), { code: error.code });
+  }
+}
+
+function decode(text: string): JsonValue | undefined {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * The session store contract. MemoryStore, SqliteStore and RedisStore implement it; so can yours.
+ *
+ * Keys are never session IDs: the framework passes `key = base64url(SHA-256(id))`, so a store's
+ * contents (a Redis dump, a SQLite file) hold no cookie that would log anyone in, and a lookup by key
+ * leaks no timing about live IDs.
+ *
+ * Values are JSON texts, one per session key, so that a store can merge per-key changes: two
+ * parallel requests that write different keys of one session both land.
+ *
+ * Every method may return a value or a Promise. The framework bounds each call by the config's
+ * `storeTimeout` and answers 503 when a call rejects or times out; stores should reject (not hang,
+ * not return empty) when their backend is unreachable, so that no session is ever silently emptied.
+ */
+
+/** A value or a promise of one. */
+export type Awaitable<T> = T | Promise<T>;
+
+/** A stored session. */
+export interface SessionRecord {
+  /** Session values by key, each as JSON text. */
+  data: Record<string, string>;
+  /** When the session was created, ms since the epoch. */
+  createdAt: number;
+  /** When it expires, ms since the epoch. The framework treats `now >= expiresAt` as expired. */
+  expiresAt: number;
+}
+
+/** What one request changed; applied atomically by {@link SessionStore.update}. */
+export interface SessionPatch {
+  /** Remove every key first (the request called `clear()`), then apply `set`. */
+  clear: boolean;
+  /** Keys written, as JSON text. */
+  set: Record<string, string>;
+  /** Keys deleted. */
+  delete: string[];
+  /** New expiry, ms since the epoch. */
+  expiresAt: number;
+  /** When the request happened, ms since the epoch. */
+  seenAt: number;
+  /** The user this session now belongs to (`userKey`); null: none any more; undefined: unchanged. */
+  user?: string | null;
+}
+
+/** A new session, for {@link SessionStore.create}. */
+export interface NewSession extends SessionRecord {
+  /** The user it belongs to (`userKey`), if any. */
+  user?: string;
+}
+
+/** One session of a user, as listed by `app.sessions.list(user)`. */
+export interface SessionInfo {
+  /** The store key: base64url SHA-256 of the session ID. Safe to show; useless as a cookie. */
+  idHash: string;
+  /** ms since the epoch. */
+  createdAt: number;
+  /** Last request that wrote or refreshed it, ms since the epoch. */
+  lastSeenAt: number;
+  /** ms since the epoch. */
+  expiresAt: number;
+}
+
+export interface SessionStore {
+  /** The session under `key`, or null when there is none. May return expired records; the framework checks. */
+  get(key: string): Awaitable<SessionRecord | null>;
+  /** Stores a new session. `key` is fresh and random; there is nothing to merge with. */
+  create(key: string, session: NewSession): Awaitable<void>;
+  /**
+   * Applies `patch` to the session under `key` atomically, but only if it still exists: a request
+   * that finishes after another destroyed or regenerated the session must not bring it back.
+   * Resolves to whether it existed.
+   */
+  update(key: string, patch: SessionPatch): Awaitable<boolean>;
+  /** Deletes the session under `key` (and its user index entry). Deleting nothing is fine. */
+  destroy(key: string): Awaitable<void>;
+  /** The live sessions of `user`. Needs `userKey`. */
+  listByUser(user: string): Awaitable<SessionInfo[]>;
+  /** Deletes every session of `user`; resolves to how many there were. Needs `userKey`. */
+  destroyByUser(user: string): Awaitable<number>;
+  /** Releases timers and connections the store opened itself. */
+  close?(): Awaitable<void>;
+}

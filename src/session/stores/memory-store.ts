@@ -1,0 +1,170 @@
+/**
+ * The default store: sessions in this process's memory. Fast and dependency-free, but one process
+ * only, and everything is lost on restart: use SqliteStore or RedisStore beyond development and
+ * single-process apps.
+ */
+import type { NewSession, SessionInfo, SessionPatch, SessionRecord, SessionStore } from "../store.js";
+
+export interface MemoryStoreOptions {
+  /** Most sessions kept; past it, expired ones go first, then the least recently used. Default 100000. */
+  maxSessions?: number;
+  /** How often expired sessions are swept, in milliseconds. Default 60000. The timer never keeps the process alive. */
+  sweepInterval?: number;
+  /** Clock in ms since the epoch, for tests. Default `Date.now`. */
+  clock?: () => number;
+}
+
+interface Entry {
+  data: Map<string, string>;
+  createdAt: number;
+  expiresAt: number;
+  lastSeenAt: number;
+  user: string | undefined;
+}
+
+/** How often an over-full store may run a full sweep before falling back to evicting the LRU entry. */
+const FULL_SWEEP_INTERVAL = 1000;
+
+export class MemoryStore implements SessionStore {
+  /** Insertion order is recency order: a read moves the entry to the end. */
+  readonly #entries = new Map<string, Entry>();
+  readonly #byUser = new Map<string, Set<string>>();
+  readonly #maxSessions: number;
+  readonly #clock: () => number;
+  readonly #timer: NodeJS.Timeout;
+  #lastFullSweep = -Infinity;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#maxSessions = options.maxSessions ?? 100_000;
+    if (!Number.isSafeInteger(this.#maxSessions) || this.#maxSessions <= 0) {
+      throw new RangeError(`Invalid option "maxSessions": must be a positive integer, got ${String(options.maxSessions)}`);
+    }
+    this.#clock = options.clock ?? Date.now;
+    this.#timer = setInterval(() => this.sweep(), options.sweepInterval ?? 60_000);
+    this.#timer.unref();
+    if (process.env["NODE_ENV"] === "production") {
+      process.emitWarning(
+        "cello: MemoryStore keeps sessions in this process only: they vanish on restart and are not shared between processes. Use SqliteStore or RedisStore in production.",
+        { code: "CELLO_MEMORY_STORE_IN_PRODUCTION" },
+      );
+    }
+  }
+
+  /** Number of live (unexpired) sessions. */
+  get size(): number {
+    const now = this.#clock();
+    let live = 0;
+    for (const entry of this.#entries.values()) if (entry.expiresAt > now) live++;
+    return live;
+  }
+
+  get(key: string): SessionRecord | null {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return null;
+    this.#entries.delete(key);
+    this.#entries.set(key, entry);
+    return { data: Object.fromEntries(entry.data), createdAt: entry.createdAt, expiresAt: entry.expiresAt };
+  }
+
+  create(key: string, session: NewSession): void {
+    this.#makeRoom();
+    const entry: Entry = {
+      data: new Map(Object.entries(session.data)),
+      createdAt: session.createdAt,
+      expiresAt: session.expiresAt,
+      lastSeenAt: session.createdAt,
+      user: session.user,
+    };
+    this.#entries.set(key, entry);
+    this.#index(key, entry.user);
+  }
+
+  update(key: string, patch: SessionPatch): boolean {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.expiresAt <= patch.seenAt) return false;
+    if (patch.clear) entry.data.clear();
+    for (const name of patch.delete) entry.data.delete(name);
+    for (const name of Object.keys(patch.set)) entry.data.set(name, patch.set[name] as string);
+    entry.expiresAt = patch.expiresAt;
+    entry.lastSeenAt = patch.seenAt;
+    if (patch.user !== undefined && (patch.user ?? undefined) !== entry.user) {
+      this.#unindex(key, entry.user);
+      entry.user = patch.user ?? undefined;
+      this.#index(key, entry.user);
+    }
+    return true;
+  }
+
+  destroy(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return;
+    this.#entries.delete(key);
+    this.#unindex(key, entry.user);
+  }
+
+  listByUser(user: string): SessionInfo[] {
+    const now = this.#clock();
+    const list: SessionInfo[] = [];
+    for (const key of this.#byUser.get(user) ?? []) {
+      const entry = this.#entries.get(key);
+      if (entry !== undefined && entry.expiresAt > now) {
+        list.push({ idHash: key, createdAt: entry.createdAt, lastSeenAt: entry.lastSeenAt, expiresAt: entry.expiresAt });
+      }
+    }
+    return list;
+  }
+
+  destroyByUser(user: string): number {
+    const keys = [...(this.#byUser.get(user) ?? [])];
+    for (const key of keys) this.destroy(key);
+    return keys.length;
+  }
+
+  /** Removes expired sessions now. Runs on its own every `sweepInterval`. */
+  sweep(): number {
+    const now = this.#clock();
+    let removed = 0;
+    for (const [key, entry] of this.#entries) {
+      if (entry.expiresAt <= now) {
+        this.destroy(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Stops the sweep timer and drops every session. */
+  close(): void {
+    clearInterval(this.#timer);
+    this.#entries.clear();
+    this.#byUser.clear();
+  }
+
+  #makeRoom(): void {
+    if (this.#entries.size < this.#maxSessions) return;
+    // A full sweep is O(n): allow one per second so that a flood of new sessions cannot turn every
+    // create into a scan; in between, evict the least recently used entry.
+    const now = this.#clock();
+    if (now - this.#lastFullSweep >= FULL_SWEEP_INTERVAL) {
+      this.#lastFullSweep = now;
+      if (this.sweep() > 0) return;
+    }
+    const oldest = this.#entries.keys().next();
+    if (oldest.done !== true) this.destroy(oldest.value);
+  }
+
+  #index(key: string, user: string | undefined): void {
+    if (user === undefined) return;
+    let keys = this.#byUser.get(user);
+    if (keys === undefined) this.#byUser.set(user, (keys = new Set()));
+    keys.add(key);
+  }
+
+  #unindex(key: string, user: string | undefined): void {
+    if (user === undefined) return;
+    const keys = this.#byUser.get(user);
+    if (keys === undefined) return;
+    keys.delete(key);
+    if (keys.size === 0) this.#byUser.delete(user);
+  }
+}
