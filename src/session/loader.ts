@@ -3,7 +3,8 @@
  * wrong name, unknown or expired session, garbage) reads as "no session": never an error, and never
  * an ID the server did not issue.
  */
-import { Signer } from "../cookie/signer.js";
+import type { Signer, Unsigned } from "../cookie/signer.js";
+import { VerifiedCookieCache } from "./cookie-cache.js";
 import type { SessionConfig } from "./config.js";
 import type { LoadedSession } from "./session.js";
 import { isSessionId, storeKey } from "./session-id.js";
@@ -29,6 +30,7 @@ export class SessionLoader {
   readonly #config: SessionConfig;
   readonly #signer: Signer;
   readonly #codec: CookieCodec | undefined;
+  readonly #verified = new VerifiedCookieCache();
 
   constructor(config: SessionConfig, signer: Signer) {
     this.#config = config;
@@ -48,9 +50,18 @@ export class SessionLoader {
     return { session: { id: payload.id, data: payload.data, createdAt: payload.createdAt, expiresAt: payload.expiresAt }, rotated: keyIndex > 0 };
   }
 
-  #loadFromStore(raw: string, store: SessionStore): Awaitable<LoadResult> {
+  #verify(raw: string): Unsigned | null {
+    const cached = this.#verified.get(raw);
+    if (cached !== undefined) return cached;
     const unsigned = this.#signer.unsign(this.#config.cookieName, raw);
-    if (unsigned === null || !isSessionId(unsigned.value)) return NONE;
+    if (unsigned === null || !isSessionId(unsigned.value)) return null;
+    this.#verified.add(raw, unsigned);
+    return unsigned;
+  }
+
+  #loadFromStore(raw: string, store: SessionStore): Awaitable<LoadResult> {
+    const unsigned = this.#verify(raw);
+    if (unsigned === null) return NONE;
     const id = unsigned.value;
     const record = callStore(this.#config.storeTimeout, () => store.get(storeKey(id)));
     const finish = (found: SessionRecord | null): LoadResult => {

@@ -64,9 +64,11 @@ export class Session {
   #createdAt: number | undefined;
   #expiresAt: number | undefined;
   readonly #texts: Map<string, string>;
+  /** Decoded values, cached so repeated get() calls in one request parse once. */
   readonly #values = new Map<string, JsonValue>();
   readonly #changes = new Map<string, string | null>();
-  readonly #flashedNow = new Set<string>();
+  /** Keys flashed in this request (not readable until the next one). Most requests flash nothing. */
+  #flashedNow: Set<string> | undefined;
   #cleared = false;
   #accessed = false;
   #dropLoaded = false;
@@ -102,7 +104,7 @@ export class Session {
   get<K extends SessionKey>(key: K): SessionValue<K> | undefined {
     this.#accessed = true;
     const flashKey = FLASH + key;
-    if (this.#texts.has(flashKey) && !this.#flashedNow.has(key)) {
+    if (this.#texts.has(flashKey) && this.#flashedNow?.has(key) !== true) {
       const value = decode(this.#texts.get(flashKey) as string);
       this.#remove(flashKey);
       return value as SessionValue<K> | undefined;
@@ -202,7 +204,7 @@ export class Session {
     const text = toJsonText(key, value);
     this.#texts.set(FLASH + key, text);
     this.#changes.set(FLASH + key, text);
-    this.#flashedNow.add(key);
+    (this.#flashedNow ??= new Set()).add(key);
     return this;
   }
 

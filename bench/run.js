@@ -1,0 +1,127 @@
+// cello's benchmark harness (a benchmark, not a test): `npm run bench`.
+//
+// Starts every server under test and raw node:http serving the same JSON, each in its own process,
+// then loads them one at a time from a separate process (wrk, from Debian's packages), alternating
+// over several rounds so that machine noise hits all of them alike. Prints the median req/s of each
+// and its ratio to raw node:http measured in the same round (median over rounds).
+//
+// Environment: BENCH_ROUNDS (default 5), BENCH_DURATION seconds per run (default 5),
+// BENCH_CONNECTIONS (default 64), BENCH_ONLY (regex on target names; the baseline always runs).
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+const duration = Number(process.env.BENCH_DURATION ?? 5);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
+const serversDir = fileURLToPath(new URL("./servers/", import.meta.url));
+
+if (spawnSync("wrk", ["--version"]).error) {
+  console.error("bench: wrk is not installed. Install it with: apt-get install -y wrk");
+  process.exit(1);
+}
+
+/** name, server script + args, request, and the target ratio the issues set (if any). */
+const ALL = [
+  { name: "raw node:http JSON", script: "raw-node.js", args: [], path: "/", baseline: true },
+  { name: "cello JSON", script: "cello.js", args: ["json"], path: "/", target: 1.0 },
+  { name: "cello GET session (MemoryStore)", script: "cello.js", args: ["memory"], path: "/me", login: true, target: 0.9 },
+  { name: "cello POST login (MemoryStore)", script: "cello.js", args: ["memory"], path: "/login", method: "POST", target: 0.8 },
+  { name: "cello GET session (CookieStore)", script: "cello.js", args: ["cookie"], path: "/me", login: true, target: 0.85 },
+  { name: "Fastify + @fastify/secure-session GET session", script: "fastify-secure-session.js", args: [], path: "/me", login: true },
+  { name: "Fastify + @fastify/session GET session", script: "fastify-session.js", args: [], path: "/me", login: true },
+  { name: "Express + express-session GET session", script: "express-session.js", args: [], path: "/me", login: true },
+  { name: "cello GET session (SqliteStore)", script: "cello.js", args: ["sqlite"], path: "/me", login: true, target: 0.75, optional: "dist/session/stores/sqlite-store.js" },
+  { name: "cello GET session (RedisStore)", script: "cello.js", args: ["redis"], path: "/me", login: true, target: 0.6, optional: "dist/session/stores/redis-store.js" },
+  { name: "Express + express-session + connect-redis GET session", script: "express-session.js", args: ["redis"], path: "/me", login: true },
+];
+
+const targets = ALL.filter((t) => t.baseline || !only || only.test(t.name));
+const scratch = mkdtempSync(join(tmpdir(), "cello-bench-"));
+const children = [];
+process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
+
+async function start(target, port) {
+  const child = spawn(process.execPath, [join(serversDir, target.script), String(port), ...target.args], { stdio: ["ignore", "pipe", "inherit"] });
+  children.push(child);
+  await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("ready")) resolve();
+    });
+    child.on("exit", (code) => reject(new Error(`${target.name} exited with ${code} before it was ready`)));
+  });
+  return `http://127.0.0.1:${port}`;
+}
+
+async function cookieFor(base) {
+  const res = await fetch(`${base}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  const cookies = res.headers.getSetCookie().map((c) => c.split(";")[0]);
+  if (cookies.length === 0) throw new Error(`${base}: login set no cookie`);
+  const check = await (await fetch(`${base}/me`, { headers: { cookie: cookies.join("; ") } })).json();
+  if (check.user_id !== "123") throw new Error(`${base}: the session cookie did not read back: ${JSON.stringify(check)}`);
+  return cookies.join("; ");
+}
+
+function wrk(target) {
+  const script = join(scratch, `${target.index}.lua`);
+  const lines = [`wrk.method = "${target.method ?? "GET"}"`];
+  if (target.method === "POST") lines.push(`wrk.body = '{"username":"alice"}'`, `wrk.headers["Content-Type"] = "application/json"`);
+  if (target.cookie) lines.push(`wrk.headers["Cookie"] = "${target.cookie}"`);
+  writeFileSync(script, lines.join("\n"));
+  const run = spawnSync("wrk", ["-t1", `-c${connections}`, `-d${duration}s`, "-s", script, target.base + target.path], { encoding: "utf8" });
+  const match = /Requests\/sec:\s+([\d.]+)/.exec(run.stdout);
+  const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(run.stdout);
+  if (!match) throw new Error(`wrk failed for ${target.name}: ${run.stdout}${run.stderr}`);
+  if (non2xx) throw new Error(`${target.name}: ${non2xx[1]} non-2xx responses`);
+  return Number(match[1]);
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const { existsSync } = await import("node:fs");
+const runnable = [];
+let port = 18_000 + Math.floor(Math.random() * 1000);
+for (const [index, target] of targets.entries()) {
+  if (target.optional && !existsSync(target.optional)) {
+    console.log(`skip: ${target.name} (${target.optional} not built yet)`);
+    continue;
+  }
+  try {
+    const base = await start(target, port++);
+    runnable.push({ ...target, index, base, cookie: target.login ? await cookieFor(base) : undefined, rps: [], ratio: [] });
+  } catch (error) {
+    console.log(`skip: ${target.name} (${error.message})`);
+  }
+}
+
+console.log(`node ${process.version}; wrk -t1 -c${connections} -d${duration}s; ${rounds} rounds\n`);
+for (let round = 1; round <= rounds; round++) {
+  // Rotate the order each round so no target always runs right after the same neighbour.
+  const order = runnable.map((_, i) => runnable[(i + round) % runnable.length]);
+  const results = new Map(order.map((t) => [t, wrk(t)]));
+  const base = results.get(runnable[0]);
+  for (const t of runnable) {
+    t.rps.push(results.get(t));
+    t.ratio.push(results.get(t) / base);
+  }
+  console.log(`round ${round}: ` + runnable.map((t) => `${t.name.split(" ")[0]}=${Math.round(results.get(t))}`).join(" "));
+}
+
+console.log("\nmedian of rounds; ratio = req/s ÷ raw node:http req/s in the same round\n");
+const width = Math.max(...runnable.map((t) => t.name.length));
+console.log(`${"target".padEnd(width)}  req/s    ratio  goal`);
+for (const t of runnable) {
+  const ratio = median(t.ratio);
+  const goal = t.target === undefined ? "" : `${ratio >= t.target ? "met" : "MISSED"} ≥${t.target.toFixed(2)}×`;
+  console.log(`${t.name.padEnd(width)}  ${String(Math.round(median(t.rps))).padStart(6)}  ${ratio.toFixed(2)}×  ${goal}`);
+}
+process.exit(0);

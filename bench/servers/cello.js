@@ -1,0 +1,49 @@
+// cello under test. argv: port scenario. Scenarios:
+//   json          GET /      → {"hello":"world"} (no sessions enabled)
+//   memory        GET /me reads a live session; POST /login writes a new one (MemoryStore)
+//   cookie        the same on CookieStore
+//   sqlite|redis  the same on SqliteStore / RedisStore (issue 4)
+import { App, CookieStore, MemoryStore, SessionConfig } from "../../dist/index.js";
+
+const [, , portArg, scenario = "json"] = process.argv;
+const secret = "bench-0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
+
+async function storeFor(name) {
+  switch (name) {
+    case "memory":
+      return new MemoryStore();
+    case "cookie":
+      return new CookieStore();
+    case "sqlite": {
+      const { SqliteStore } = await import("../../dist/session/stores/sqlite-store.js");
+      return new SqliteStore({ path: `/tmp/cello-bench-${process.pid}.db` });
+    }
+    case "redis": {
+      const { RedisStore } = await import("../../dist/session/stores/redis-store.js");
+      const { Redis } = await import("ioredis");
+      return new RedisStore({ client: new Redis({ host: "127.0.0.1", port: 6379 }), prefix: `bench:${process.pid}:` });
+    }
+    default:
+      throw new Error(`unknown scenario ${name}`);
+  }
+}
+
+const app = new App();
+if (scenario === "json") {
+  app.get("/", () => ({ hello: "world" }));
+} else {
+  app.enableSessions(new SessionConfig({ secret, secure: false, store: await storeFor(scenario) }));
+  app.post("/login", (request) => {
+    request.session.set("user_id", "123");
+    request.session.set("username", "alice");
+    return { logged_in: true };
+  });
+  app.get("/me", (request) => {
+    const userId = request.session.get("user_id");
+    if (!userId) return { error: "Not logged in" };
+    return { user_id: userId };
+  });
+}
+await app.listen({ port: Number(portArg) });
+process.on("SIGINT", () => process.exit(0));
+console.log("ready");

@@ -1,0 +1,7 @@
+import { MemoryStore } from "../src/index.js";
+import { sessionStoreSuite } from "./session-store-suite.js";
+
+sessionStoreSuite("MemoryStore", () => {
+  const store = new MemoryStore();
+  return { store, cleanup: () => store.close() };
+}, true);
