@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { Redis } from "ioredis";
+import { RedisStore } from "../src/session/stores/redis-store.js";
+import { storeKey } from "../src/session/session-id.js";
+import { client } from "./helpers/http.js";
+import { OwnRedis, REDIS_URL, freePort, redisUnavailable } from "./helpers/redis.js";
+import { sessionApp } from "./helpers/session-app.js";
+import { sessionStoreSuite } from "./session-store-suite.js";
+
+const unavailable = await redisUnavailable();
+
+if (unavailable !== null) {
+  test("RedisStore", { skip: `Redis tests skipped: ${unavailable}` }, () => undefined);
+} else {
+  sessionStoreSuite("RedisStore", () => {
+    const redis = new Redis(REDIS_URL);
+    const prefix = `test:${randomUUID()}:`;
+    return {
+      store: new RedisStore({ client: redis, prefix }),
+      cleanup: async () => {
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      },
+    };
+  }, true);
+
+  describe("RedisStore specifics", () => {
+    const redis = new Redis(REDIS_URL);
+    const prefix = `test:${randomUUID()}:`;
+    after(async () => {
+      const keys = await redis.keys(`${prefix}*`);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    });
+
+    test("expiry is kept by Redis itself (TTL); keys are hashes of the ID, with hash tags", async () => {
+      const t = await sessionApp(new RedisStore({ client: redis, prefix }), { maxAge: 120 });
+      try {
+        const c = t.client();
+        await c.request("POST", "/login");
+        const cookie = c.jar.cookies.get("session_id") as string;
+        const id = cookie.slice(0, cookie.lastIndexOf("."));
+        const key = `${prefix}s:{${storeKey(id)}}`;
+        const ttl = await redis.pttl(key);
+        assert.ok(ttl > 110_000 && ttl <= 120_000, `TTL ${ttl}`);
+        assert.equal(await redis.exists(`${prefix}s:{${id}}`), 0, "the raw ID is nowhere");
+        const dump = JSON.stringify(await redis.hgetall(key));
+        assert.ok(!dump.includes(id));
+      } finally {
+        await t.close();
+      }
+    });
+
+    test("sessions outlive the app process: a new app and client on the same Redis read them", async () => {
+      const firstRedis = new Redis(REDIS_URL);
+      const first = await sessionApp(new RedisStore({ client: firstRedis, prefix }));
+      const c = first.client();
+      await c.request("POST", "/login");
+      await first.close();
+      firstRedis.disconnect();
+      const secondRedis = new Redis(REDIS_URL);
+      const second = await sessionApp(new RedisStore({ client: secondRedis, prefix }));
+      try {
+        assert.deepEqual((await client(second.served, c.jar).request("GET", "/me")).json, { user_id: "123", role: "admin" });
+      } finally {
+        await second.close();
+        secondRedis.disconnect();
+      }
+    });
+
+    test("several app instances (servers) share sessions through one Redis", async () => {
+      const a = await sessionApp(new RedisStore({ client: redis, prefix }));
+      const otherRedis = new Redis(REDIS_URL);
+      const b = await sessionApp(new RedisStore({ client: otherRedis, prefix }));
+      try {
+        const c = client(a.served);
+        await c.request("POST", "/login");
+        const onB = client(b.served, c.jar);
+        assert.equal((await onB.request("GET", "/me")).status, 200);
+        await onB.request("POST", "/logout");
+        assert.equal((await client(a.served, c.jar).request("GET", "/me")).status, 401, "logout on B revokes on A");
+      } finally {
+        await a.close();
+        await b.close();
+        otherRedis.disconnect();
+      }
+    });
+  });
+
+  describe("RedisStore outage and recovery (a real redis-server stopped and restarted)", () => {
+    let own: OwnRedis;
+    let redis: Redis;
+    before(async () => {
+      own = new OwnRedis(await freePort());
+      await own.start();
+      redis = new Redis({ host: "127.0.0.1", port: own.port, retryStrategy: () => 100 });
+      redis.on("error", () => undefined); // connection errors are expected while the server is down
+    });
+    after(async () => {
+      redis.disconnect();
+      await own.destroy();
+    });
+
+    test("store down: session requests answer 503 JSON within storeTimeout; others are unaffected; service returns by itself", async () => {
+      const t = await sessionApp(new RedisStore({ client: redis }), { storeTimeout: 500 });
+      try {
+        const c = t.client();
+        await c.request("POST", "/login");
+        assert.equal((await c.request("GET", "/me")).status, 200);
+
+        await own.stop();
+        for (const [method, path, body] of [["GET", "/me"], ["POST", "/set/x", { value: 1 }], ["POST", "/login"]] as const) {
+          const started = Date.now();
+          const res = await c.request(method, path, body);
+          const took = Date.now() - started;
+          assert.equal(res.status, 503, `${method} ${path}`);
+          assert.equal(res.json.code, "CELLO_SESSION_STORE_UNAVAILABLE");
+          assert.equal(res.setCookies.length, 0, "no cookie is changed during an outage");
+          assert.ok(took < 1_500, `answered in ${took} ms`);
+        }
+        assert.equal((await c.request("GET", "/noop")).status, 200, "routes that do not touch the session are unaffected");
+        assert.ok(c.jar.cookies.has("session_id"), "the client keeps its cookie: nobody is logged out");
+
+        await own.start();
+        const deadline = Date.now() + 10_000;
+        let me = await c.request("GET", "/me");
+        while (me.status !== 200 && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+          me = await c.request("GET", "/me");
+        }
+        assert.deepEqual(me.json, { user_id: "123", role: "admin" }, "the session is back with the store");
+      } finally {
+        await t.close();
+      }
+    });
+  });
+}

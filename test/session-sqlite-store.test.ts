@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { SqliteStore } from "../src/session/stores/sqlite-store.js";
+import { client } from "./helpers/http.js";
+import { sessionApp } from "./helpers/session-app.js";
+import { sessionStoreSuite } from "./session-store-suite.js";
+
+const dir = mkdtempSync(join(tmpdir(), "cello-sqlite-"));
+let n = 0;
+const dbPath = () => join(dir, `sessions-${n++}.db`);
+
+sessionStoreSuite("SqliteStore", () => {
+  const store = new SqliteStore({ path: dbPath() });
+  return { store, cleanup: () => store.close() };
+}, true);
+
+describe("SqliteStore specifics", () => {
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("WAL mode; sessions survive a restart of the app and store", async () => {
+    const path = dbPath();
+    const first = new SqliteStore({ path });
+    assert.equal(first.db.pragma("journal_mode", { simple: true }), "wal");
+    const a = await sessionApp(first);
+    const c = a.client();
+    await c.request("POST", "/login");
+    await a.close();
+    first.close();
+    const second = new SqliteStore({ path });
+    const b = await sessionApp(second);
+    try {
+      assert.deepEqual((await client(b.served, c.jar).request("GET", "/me")).json, { user_id: "123", role: "admin" });
+    } finally {
+      await b.close();
+      second.close();
+    }
+  });
+
+  test("expired rows are swept", () => {
+    let now = 1_000;
+    const store = new SqliteStore({ path: dbPath(), clock: () => now });
+    store.create("a", { data: { x: "1" }, createdAt: 0, expiresAt: 2_000 });
+    store.create("b", { data: { x: "1" }, createdAt: 0, expiresAt: 9_000 });
+    now = 5_000;
+    assert.equal(store.sweep(), 1);
+    assert.equal(store.get("a"), null);
+    assert.equal(store.db.prepare("SELECT count(*) AS n FROM cello_session_values").get()?.constructor === Object, true);
+    assert.deepEqual(store.db.prepare("SELECT count(*) AS n FROM cello_session_values").get(), { n: 1 }, "values went with their session");
+    store.close();
+  });
+
+  test("several processes sharing the file: concurrent per-key writes all land", async () => {
+    const path = dbPath();
+    const store = new SqliteStore({ path });
+    const now = Date.now();
+    store.create("shared", { data: {}, createdAt: now, expiresAt: now + 3_600_000 });
+    const worker = fileURLToPath(new URL("./fixtures/sqlite-writer.js", import.meta.url));
+    const run = (tag: string) =>
+      new Promise<number>((resolve, reject) => {
+        const child = spawn(process.execPath, [worker, path, tag, "200"], { stdio: ["ignore", "inherit", "inherit"] });
+        child.on("exit", (code) => (code === 0 ? resolve(code) : reject(new Error(`writer ${tag} exited ${code}`))));
+      });
+    await Promise.all([run("p"), run("q"), run("r")]);
+    const data = store.get("shared")?.data ?? {};
+    assert.equal(Object.keys(data).length, 600);
+    store.close();
+  });
+
+  test("importing cello/sqlite without better-sqlite3 says what to install", async () => {
+    // A copy of dist outside this project cannot resolve better-sqlite3.
+    const isolated = mkdtempSync(join(tmpdir(), "cello-nodriver-"));
+    try {
+      cpSync(fileURLToPath(new URL("../../dist", import.meta.url)), join(isolated, "dist"), { recursive: true });
+      for (const [file, pkg] of [["sqlite-store.js", "better-sqlite3"], ["redis-store.js", "ioredis"]] as const) {
+        await assert.rejects(
+          import(join(isolated, "dist/session/stores", file)),
+          (error: Error & { code?: string }) => error.code === "CELLO_MISSING_DRIVER" && error.message.includes(`npm install ${pkg}`),
+        );
+      }
+    } finally {
+      rmSync(isolated, { recursive: true, force: true });
+    }
+  });
+});
