@@ -63,6 +63,20 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | 
 
 const JSON_TYPE = "application/json; charset=utf-8";
 
+/** Marks cello's own middleware that accepts a `next` returning the Response directly. */
+const SYNC_CAPABLE = Symbol("cello.syncCapable");
+type SyncNext = () => Response | Promise<Response>;
+type SyncCapableMiddleware = ((request: Request, next: SyncNext) => Response | Promise<Response>) & { [SYNC_CAPABLE]?: true };
+
+/**
+ * @internal For cello's own middleware (sessions): it is given a `next` that returns the Response
+ * itself when everything downstream is synchronous, so a synchronous request stays promise-free.
+ * App middleware always gets the documented `next(): Promise<Response>`.
+ */
+export function markSyncCapable(middleware: (request: Request, next: SyncNext) => Response | Promise<Response>): Middleware {
+  return Object.assign(middleware, { [SYNC_CAPABLE]: true as const }) as unknown as Middleware;
+}
+
 export class App {
   readonly #router = new Router<Handler>();
   readonly #middleware: Middleware[] = [];
@@ -210,10 +224,18 @@ export class App {
       );
   }
 
-  #chain(request: Request, handler: Handler, index: number): Promise<Response> {
-    const middleware = this.#middleware[index];
-    if (middleware === undefined) return Promise.resolve(invoke(handler, request));
-    return Promise.resolve(middleware(request, () => this.#chain(request, handler, index + 1)));
+  #chain(request: Request, handler: Handler, index: number): Response | Promise<Response> {
+    const middleware = this.#middleware[index] as SyncCapableMiddleware | undefined;
+    if (middleware === undefined) return invoke(handler, request);
+    const next: SyncNext = () => this.#chain(request, handler, index + 1);
+    if (middleware[SYNC_CAPABLE] === true) return middleware(request, next);
+    return middleware(request, () => {
+      try {
+        return Promise.resolve(next());
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    });
   }
 
   #send(res: ServerResponse, response: Response, head: boolean): void {

@@ -9,7 +9,8 @@
 import type { Response } from "../response.js";
 import type { SessionConfig } from "./config.js";
 import type { Session, SessionChanges } from "./session.js";
-import { deleteSessionCookie, setSessionCookie, varyOnCookie } from "./session-cookie.js";
+import { after, both } from "./awaitable.js";
+import { SessionCookieWriter, varyOnCookie } from "./session-cookie.js";
 import { storeKey } from "./session-id.js";
 import { callStore } from "./store-call.js";
 import type { SessionPatch, SessionStore } from "./store.js";
@@ -50,10 +51,12 @@ export class SessionCommitter {
   readonly #config: SessionConfig;
   readonly #signer: Signer;
   readonly #codec: CookieCodec | undefined;
+  readonly #cookie: SessionCookieWriter;
 
   constructor(config: SessionConfig, signer: Signer) {
     this.#config = config;
     this.#signer = signer;
+    this.#cookie = new SessionCookieWriter(config);
     if (config.store instanceof CookieStore) this.#codec = new CookieCodec(config.store, config.secretBytes());
   }
 
@@ -70,27 +73,29 @@ export class SessionCommitter {
   #commitCookie(codec: CookieCodec, c: SessionChanges, rotated: boolean, response: Response, now: number): void {
     if (isEmptyAfter(c)) {
       // Only a client that had a session needs telling; a fresh empty session sends nothing.
-      if (c.loadedId !== undefined) deleteSessionCookie(this.#config, response);
+      if (c.loadedId !== undefined) this.#cookie.delete(response);
       return;
     }
     if (!isModified(c) && !shouldTouch(this.#config, c, now) && !rotated) return;
     const createdAt = c.createdAt ?? now;
     const expiresAt = expiryFrom(this.#config, createdAt, now);
     const value = codec.encode(this.#config.cookieName, { id: c.id, data: Object.fromEntries(c.data), createdAt, expiresAt });
-    setSessionCookie(this.#config, response, value, expiresAt, now);
+    this.#cookie.set(response, value, expiresAt, now);
   }
 
-  async #commitStore(store: SessionStore, c: SessionChanges, rotated: boolean, response: Response, now: number): Promise<void> {
+  #commitStore(store: SessionStore, c: SessionChanges, rotated: boolean, response: Response, now: number): void | Promise<void> {
     const config = this.#config;
+    const cookie = this.#cookie;
     const call = <T>(fn: () => T | Promise<T>) => callStore(config.storeTimeout, fn);
     const loadedKey = c.loadedId === undefined ? undefined : storeKey(c.loadedId);
+    const signed = () => this.#signer.sign(config.cookieName, c.id);
 
     if (c.isNew) {
       const drop = c.dropLoaded && loadedKey !== undefined ? call(() => store.destroy(loadedKey)) : undefined;
       if (isEmptyAfter(c)) {
-        await drop;
-        if (c.dropLoaded) deleteSessionCookie(config, response);
-        return;
+        return after(drop, () => {
+          if (c.dropLoaded) cookie.delete(response);
+        });
       }
       // regenerate() keeps the creation time, so the absolute timeout cannot be reset by it.
       const createdAt = c.createdAt ?? now;
@@ -99,16 +104,12 @@ export class SessionCommitter {
       const create = call(() =>
         store.create(storeKey(c.id), { data: Object.fromEntries(c.data), createdAt, expiresAt, ...(user !== null && { user }) }),
       );
-      await Promise.all([drop, create]);
-      setSessionCookie(config, response, this.#signer.sign(config.cookieName, c.id), expiresAt, now);
-      return;
+      return after(both(drop, create), () => cookie.set(response, signed(), expiresAt, now));
     }
 
     const key = loadedKey as string;
     if (c.cleared && isEmptyAfter(c)) {
-      await call(() => store.destroy(key));
-      deleteSessionCookie(config, response);
-      return;
+      return after(call(() => store.destroy(key)), () => cookie.delete(response));
     }
     if (isModified(c) || shouldTouch(config, c, now)) {
       const expiresAt = expiryFrom(config, c.createdAt as number, now);
@@ -120,13 +121,10 @@ export class SessionCommitter {
       if (config.userKey !== undefined && (c.cleared || c.changes.has(config.userKey))) patch.user = userOf(config, c);
       // false: another request destroyed or regenerated it meanwhile. Its writes must not revive
       // it, and no cookie is sent (a deletion would clobber the browser's newer session cookie).
-      if (await call(() => store.update(key, patch))) {
-        setSessionCookie(config, response, this.#signer.sign(config.cookieName, c.id), expiresAt, now);
-      }
-      return;
+      return after(call(() => store.update(key, patch)), (existed) => {
+        if (existed) cookie.set(response, signed(), expiresAt, now);
+      });
     }
-    if (rotated) {
-      setSessionCookie(config, response, this.#signer.sign(config.cookieName, c.id), c.expiresAt as number, now);
-    }
+    if (rotated) cookie.set(response, signed(), c.expiresAt as number, now);
   }
 }
