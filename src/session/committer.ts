@@ -62,9 +62,11 @@ export class SessionCommitter {
 
   /** Commits and decorates `response` (Set-Cookie, Vary, Cache-Control). */
   commit(session: Session, rotated: boolean, response: Response): void | Promise<void> {
-    const c = session.changes();
-    if (!c.accessed) return;
+    if (!session.accessed) return;
     varyOnCookie(response);
+    // The common case: a request that only read its session has nothing to save.
+    if (!session.modified && !rotated && !this.#config.rolling) return;
+    const c = session.changes();
     const now = this.#config.clock();
     if (this.#codec !== undefined) return this.#commitCookie(this.#codec, c, rotated, response, now);
     return this.#commitStore(this.#config.store as SessionStore, c, rotated, response, now);

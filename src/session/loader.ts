@@ -3,14 +3,25 @@
  * wrong name, unknown or expired session, garbage) reads as "no session": never an error, and never
  * an ID the server did not issue.
  */
-import type { Signer, Unsigned } from "../cookie/signer.js";
+import type { Signer } from "../cookie/signer.js";
 import { VerifiedCookieCache } from "./cookie-cache.js";
 import type { SessionConfig } from "./config.js";
 import type { LoadedSession } from "./session.js";
 import { isSessionId, storeKey } from "./session-id.js";
 import { callStore } from "./store-call.js";
 import type { Awaitable, SessionRecord, SessionStore } from "./store.js";
-import { CookieCodec, CookieStore } from "./stores/cookie-store.js";
+import { CookieCodec, CookieStore, type CookiePayload } from "./stores/cookie-store.js";
+
+/** A verified session cookie for a server-side store. */
+interface VerifiedId {
+  readonly id: string;
+  /** The store key, storeKey(id). */
+  readonly key: string;
+  readonly rotated: boolean;
+}
+
+/** CookieStore values larger than this are verified every time rather than cached (bounds memory). */
+const MAX_CACHED_COOKIE = 1024;
 
 export interface LoadResult {
   readonly session: LoadedSession | undefined;
@@ -30,7 +41,8 @@ export class SessionLoader {
   readonly #config: SessionConfig;
   readonly #signer: Signer;
   readonly #codec: CookieCodec | undefined;
-  readonly #verified = new VerifiedCookieCache();
+  readonly #verifiedIds = new VerifiedCookieCache<VerifiedId>();
+  readonly #verifiedPayloads = new VerifiedCookieCache<{ payload: CookiePayload; keyIndex: number }>();
 
   constructor(config: SessionConfig, signer: Signer) {
     this.#config = config;
@@ -43,30 +55,35 @@ export class SessionLoader {
   }
 
   #loadFromCookie(raw: string, codec: CookieCodec): LoadResult {
-    const decoded = codec.decode(this.#config.cookieName, raw);
-    if (decoded === null) return NONE;
+    let decoded = this.#verifiedPayloads.get(raw) ?? null;
+    if (decoded === null) {
+      decoded = codec.decode(this.#config.cookieName, raw);
+      if (decoded === null) return NONE;
+      if (raw.length <= MAX_CACHED_COOKIE) this.#verifiedPayloads.add(raw, decoded);
+    }
     const { payload, keyIndex } = decoded;
     if (isExpired(this.#config, payload.createdAt, payload.expiresAt, this.#config.clock())) return NONE;
     return { session: { id: payload.id, data: payload.data, createdAt: payload.createdAt, expiresAt: payload.expiresAt }, rotated: keyIndex > 0 };
   }
 
-  #verify(raw: string): Unsigned | null {
-    const cached = this.#verified.get(raw);
+  #verify(raw: string): VerifiedId | null {
+    const cached = this.#verifiedIds.get(raw);
     if (cached !== undefined) return cached;
     const unsigned = this.#signer.unsign(this.#config.cookieName, raw);
     if (unsigned === null || !isSessionId(unsigned.value)) return null;
-    this.#verified.add(raw, unsigned);
-    return unsigned;
+    const verified = { id: unsigned.value, key: storeKey(unsigned.value), rotated: unsigned.keyIndex > 0 };
+    this.#verifiedIds.add(raw, verified);
+    return verified;
   }
 
   #loadFromStore(raw: string, store: SessionStore): Awaitable<LoadResult> {
-    const unsigned = this.#verify(raw);
-    if (unsigned === null) return NONE;
-    const id = unsigned.value;
-    const record = callStore(this.#config.storeTimeout, () => store.get(storeKey(id)));
+    const verified = this.#verify(raw);
+    if (verified === null) return NONE;
+    const { id, key, rotated } = verified;
+    const record = callStore(this.#config.storeTimeout, () => store.get(key));
     const finish = (found: SessionRecord | null): LoadResult => {
       if (found === null || isExpired(this.#config, found.createdAt, found.expiresAt, this.#config.clock())) return NONE;
-      return { session: { id, data: found.data, createdAt: found.createdAt, expiresAt: found.expiresAt }, rotated: unsigned.keyIndex > 0 };
+      return { session: { id, data: found.data, createdAt: found.createdAt, expiresAt: found.expiresAt }, rotated };
     };
     return record instanceof Promise ? record.then(finish) : finish(record);
   }

@@ -63,9 +63,13 @@ export class Session {
   #id: string | undefined;
   #createdAt: number | undefined;
   #expiresAt: number | undefined;
-  readonly #texts: Map<string, string>;
+  /** The data as loaded. Shared with the store's copy, so it is never written to. */
+  readonly #base: Readonly<Record<string, string>>;
+  /** The data with this request's changes; copied from #base on the first change (most requests only read). */
+  #texts: Map<string, string> | undefined;
   /** Decoded values, cached so repeated get() calls in one request parse once. */
-  readonly #values = new Map<string, JsonValue>();
+  #values: Map<string, JsonValue> | undefined;
+  /** Key → JSON text, or null for deleted. */
   readonly #changes = new Map<string, string | null>();
   /** Keys flashed in this request (not readable until the next one). Most requests flash nothing. */
   #flashedNow: Set<string> | undefined;
@@ -79,7 +83,7 @@ export class Session {
     this.#id = loaded?.id;
     this.#createdAt = loaded?.createdAt;
     this.#expiresAt = loaded?.expiresAt;
-    this.#texts = new Map(loaded === undefined ? undefined : Object.entries(loaded.data));
+    this.#base = loaded?.data ?? EMPTY;
   }
 
   /** The session ID. A new session gets one on first access; it only reaches a cookie if the session is saved. */
@@ -96,7 +100,7 @@ export class Session {
   get size(): number {
     this.#accessed = true;
     let size = 0;
-    for (const key of this.#texts.keys()) if (!key.startsWith(RESERVED)) size++;
+    for (const key of this.#allKeys()) if (!key.startsWith(RESERVED)) size++;
     return size;
   }
 
@@ -104,16 +108,17 @@ export class Session {
   get<K extends SessionKey>(key: K): SessionValue<K> | undefined {
     this.#accessed = true;
     const flashKey = FLASH + key;
-    if (this.#texts.has(flashKey) && this.#flashedNow?.has(key) !== true) {
-      const value = decode(this.#texts.get(flashKey) as string);
+    const flashed = this.#text(flashKey);
+    if (flashed !== undefined && this.#flashedNow?.has(key) !== true) {
       this.#remove(flashKey);
-      return value as SessionValue<K> | undefined;
+      return decode(flashed) as SessionValue<K> | undefined;
     }
-    if (this.#values.has(key)) return this.#values.get(key) as SessionValue<K>;
-    const text = this.#texts.get(key);
+    const cached = this.#values?.get(key);
+    if (cached !== undefined) return cached as SessionValue<K>;
+    const text = this.#text(key);
     if (text === undefined) return undefined;
     const value = decode(text);
-    if (value !== undefined) this.#values.set(key, value);
+    if (value !== undefined) (this.#values ??= new Map()).set(key, value);
     return value as SessionValue<K> | undefined;
   }
 
@@ -122,8 +127,8 @@ export class Session {
     this.#accessed = true;
     checkKey(key);
     const text = toJsonText(key, value);
-    this.#texts.set(key, text);
-    this.#values.set(key, value as JsonValue);
+    this.#writable().set(key, text);
+    (this.#values ??= new Map()).set(key, value as JsonValue);
     this.#changes.set(key, text);
     return this;
   }
@@ -131,13 +136,13 @@ export class Session {
   /** Whether `key` holds a value. */
   has(key: SessionKey): boolean {
     this.#accessed = true;
-    return this.#texts.has(key) && !key.startsWith(RESERVED);
+    return !key.startsWith(RESERVED) && this.#text(key) !== undefined;
   }
 
   /** Removes `key`; returns whether it was there. */
   delete(key: SessionKey): boolean {
     this.#accessed = true;
-    if (key.startsWith(RESERVED) || !this.#texts.has(key)) return false;
+    if (key.startsWith(RESERVED) || this.#text(key) === undefined) return false;
     this.#remove(key);
     return true;
   }
@@ -148,8 +153,8 @@ export class Session {
    */
   clear(): void {
     this.#accessed = true;
-    this.#texts.clear();
-    this.#values.clear();
+    this.#writable().clear();
+    this.#values?.clear();
     this.#changes.clear();
     this.#cleared = true;
   }
@@ -157,7 +162,7 @@ export class Session {
   /** The keys (flash messages not included). */
   keys(): IterableIterator<string> {
     this.#accessed = true;
-    return [...this.#texts.keys()].filter((key) => !key.startsWith(RESERVED))[Symbol.iterator]();
+    return [...this.#allKeys()].filter((key) => !key.startsWith(RESERVED))[Symbol.iterator]();
   }
 
   /** [key, value] pairs (flash messages not included). */
@@ -188,7 +193,7 @@ export class Session {
     if (this.#loadedId !== undefined) this.#dropLoaded = true;
     this.#id = newSessionId();
     // Everything is written anew under the new ID.
-    for (const [key, text] of this.#texts) this.#changes.set(key, text);
+    for (const [key, text] of this.#writable()) this.#changes.set(key, text);
   }
 
   /** Deletes the session server-side and sends a deletion cookie. Setting keys afterwards starts a new session. */
@@ -202,10 +207,15 @@ export class Session {
     this.#accessed = true;
     checkKey(key);
     const text = toJsonText(key, value);
-    this.#texts.set(FLASH + key, text);
+    this.#writable().set(FLASH + key, text);
     this.#changes.set(FLASH + key, text);
     (this.#flashedNow ??= new Set()).add(key);
     return this;
+  }
+
+  /** @internal Whether the request changed anything (set, delete, clear, flash read or written, regenerate). */
+  get modified(): boolean {
+    return this.#cleared || this.#dropLoaded || this.#changes.size > 0;
   }
 
   /** @internal For the commit. */
@@ -219,7 +229,7 @@ export class Session {
       accessed: this.#accessed,
       cleared: this.#cleared,
       changes: this.#changes,
-      data: this.#texts,
+      data: this.#writable(),
       dropLoaded: this.#dropLoaded,
     };
   }
@@ -229,12 +239,27 @@ export class Session {
     return this.#accessed;
   }
 
+  #text(key: string): string | undefined {
+    if (this.#texts !== undefined) return this.#texts.get(key);
+    return Object.hasOwn(this.#base, key) ? this.#base[key] : undefined;
+  }
+
+  #allKeys(): Iterable<string> {
+    return this.#texts !== undefined ? this.#texts.keys() : Object.keys(this.#base);
+  }
+
+  #writable(): Map<string, string> {
+    return (this.#texts ??= new Map(Object.entries(this.#base)));
+  }
+
   #remove(key: string): void {
-    this.#texts.delete(key);
-    this.#values.delete(key);
+    this.#writable().delete(key);
+    this.#values?.delete(key);
     this.#changes.set(key, DELETED);
   }
 }
+
+const EMPTY: Readonly<Record<string, string>> = Object.freeze(Object.create(null) as Record<string, string>);
 
 function checkKey(key: string): void {
   if (typeof key !== "string" || key.startsWith(RESERVED)) {

@@ -18,8 +18,8 @@ export type Awaitable<T> = T | Promise<T>;
 
 /** A stored session. */
 export interface SessionRecord {
-  /** Session values by key, each as JSON text. */
-  data: Record<string, string>;
+  /** Session values by key, each as JSON text. The framework never writes to it, so a store may hand out its own copy. */
+  data: Readonly<Record<string, string>>;
   /** When the session was created, ms since the epoch. */
   createdAt: number;
   /** When it expires, ms since the epoch. The framework treats `now >= expiresAt` as expired. */

@@ -15,11 +15,14 @@ export interface MemoryStoreOptions {
 }
 
 interface Entry {
-  data: Map<string, string>;
+  /** Replaced, never mutated, on update: get() hands it out without copying. */
+  data: Readonly<Record<string, string>>;
   createdAt: number;
   expiresAt: number;
   lastSeenAt: number;
   user: string | undefined;
+  /** Insertion counter when last moved to the recent end. */
+  tick: number;
 }
 
 /** How often an over-full store may run a full sweep before falling back to evicting the LRU entry. */
@@ -33,6 +36,7 @@ export class MemoryStore implements SessionStore {
   readonly #clock: () => number;
   readonly #timer: NodeJS.Timeout;
   #lastFullSweep = -Infinity;
+  #tick = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#maxSessions = options.maxSessions ?? 100_000;
@@ -61,19 +65,25 @@ export class MemoryStore implements SessionStore {
   get(key: string): SessionRecord | null {
     const entry = this.#entries.get(key);
     if (entry === undefined) return null;
-    this.#entries.delete(key);
-    this.#entries.set(key, entry);
-    return { data: Object.fromEntries(entry.data), createdAt: entry.createdAt, expiresAt: entry.expiresAt };
+    // Approximate LRU: move an entry to the recent end only once it has drifted into the older half,
+    // so a hot session is not re-inserted on every request.
+    if (this.#tick - entry.tick > this.#entries.size >> 1) {
+      entry.tick = ++this.#tick;
+      this.#entries.delete(key);
+      this.#entries.set(key, entry);
+    }
+    return { data: entry.data, createdAt: entry.createdAt, expiresAt: entry.expiresAt };
   }
 
   create(key: string, session: NewSession): void {
     this.#makeRoom();
     const entry: Entry = {
-      data: new Map(Object.entries(session.data)),
+      data: Object.assign(Object.create(null) as Record<string, string>, session.data),
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
       lastSeenAt: session.createdAt,
       user: session.user,
+      tick: ++this.#tick,
     };
     this.#entries.set(key, entry);
     this.#index(key, entry.user);
@@ -82,9 +92,11 @@ export class MemoryStore implements SessionStore {
   update(key: string, patch: SessionPatch): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined || entry.expiresAt <= patch.seenAt) return false;
-    if (patch.clear) entry.data.clear();
-    for (const name of patch.delete) entry.data.delete(name);
-    for (const name of Object.keys(patch.set)) entry.data.set(name, patch.set[name] as string);
+    const data = Object.create(null) as Record<string, string>;
+    if (!patch.clear) Object.assign(data, entry.data);
+    for (const name of patch.delete) delete data[name];
+    for (const name of Object.keys(patch.set)) data[name] = patch.set[name] as string;
+    entry.data = data;
     entry.expiresAt = patch.expiresAt;
     entry.lastSeenAt = patch.seenAt;
     if (patch.user !== undefined && (patch.user ?? undefined) !== entry.user) {
