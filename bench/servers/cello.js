@@ -21,7 +21,7 @@ async function storeFor(name) {
     case "redis": {
       const { RedisStore } = await import("../../dist/session/stores/redis-store.js");
       const { Redis } = await import("ioredis");
-      return new RedisStore({ client: new Redis({ host: "127.0.0.1", port: 6379 }), prefix: `bench:${process.pid}:` });
+      return new RedisStore({ client: new Redis({ host: "127.0.0.1", port: 6379, enableAutoPipelining: true }), prefix: `bench:${process.pid}:` });
     }
     default:
       throw new Error(`unknown scenario ${name}`);
