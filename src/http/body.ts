@@ -5,10 +5,20 @@
 import type { IncomingMessage } from "node:http";
 import { createError } from "../errors.js";
 
-/** Whether the request announces a body (RFC 9112 §6.3: Transfer-Encoding or a non-zero Content-Length). */
+/**
+ * Whether the request announces a body (RFC 9112 §6.3: Transfer-Encoding or a non-zero
+ * Content-Length). Reads `rawHeaders` because Node builds the `headers` object lazily, on first
+ * access: a route that never looks at headers should not pay for it.
+ */
 export function hasBody(req: IncomingMessage): boolean {
-  const length = req.headers["content-length"];
-  return req.headers["transfer-encoding"] !== undefined || (length !== undefined && length !== "0");
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.length === 14 && name.toLowerCase() === "content-length") {
+      if (raw[i + 1] !== "0") return true;
+    } else if (name.length === 17 && name.toLowerCase() === "transfer-encoding") return true;
+  }
+  return false;
 }
 
 /**
