@@ -147,9 +147,7 @@ export class App {
       this.#send(res, this.#notFound(req.url ?? "/"), method === "HEAD");
       return;
     }
-    const url = req.url ?? "/";
-    const q = url.indexOf("?");
-    const request = new Request(req, q === -1 ? url : url.slice(0, q), match.search, match.params);
+    const request = new Request(req, match.search, match.params);
     if (hasBody(req)) {
       readBody(req, this.#bodyLimit).then(
         (body) => {

@@ -12,8 +12,6 @@ const EMPTY_BODY = Buffer.alloc(0);
 export class Request {
   /** Upper-case method, e.g. `GET`. */
   readonly method: string;
-  /** The path without the query string, as received (percent-encoded). */
-  readonly path: string;
   /** The request target as received: path and query string, e.g. `/users/7?tab=posts`. */
   readonly url: string;
   /** Route parameters, decoded: `/users/{id}` and `/users/:id` both give `params.id`. */
@@ -22,6 +20,7 @@ export class Request {
   readonly raw: IncomingMessage;
 
   #search: string;
+  #path: string | undefined;
   #query: Record<string, string> | undefined;
   #queryParams: URLSearchParams | undefined;
   #cookies: CookieRecord | undefined;
@@ -30,13 +29,21 @@ export class Request {
   #session: (() => Session) | undefined;
 
   /** @internal Built by the app for each request. */
-  constructor(raw: IncomingMessage, path: string, search: string, params: Record<string, string>) {
+  constructor(raw: IncomingMessage, search: string, params: Record<string, string>) {
     this.raw = raw;
     this.method = raw.method ?? "GET";
     this.url = raw.url ?? "/";
-    this.path = path;
     this.#search = search;
     this.params = params;
+  }
+
+  /** The path without the query string, as received (percent-encoded). */
+  get path(): string {
+    if (this.#path === undefined) {
+      const q = this.url.indexOf("?");
+      this.#path = q === -1 ? this.url : this.url.slice(0, q);
+    }
+    return this.#path;
   }
 
   /** Request headers, lowercase names (Node's `IncomingHttpHeaders`). */

@@ -31,6 +31,12 @@ export class Response {
   constructor(body: ResponseBody = null, init?: ResponseInit, contentType?: string) {
     this.body = body;
     this.#headers = Object.create(null) as Record<string, string | string[]>;
+    if (init === undefined) {
+      // The common case (a handler returned data): nothing to check.
+      this.status = 200;
+      if (contentType !== undefined) this.#headers["content-type"] = contentType;
+      return;
+    }
     let status = 200;
     if (typeof init === "number") status = init;
     else if (init !== undefined) {
