@@ -5,10 +5,15 @@
 // over several rounds so that machine noise hits all of them alike. Prints the median req/s of each
 // and its ratio to raw node:http measured in the same round (median over rounds).
 //
+// Alongside req/s it prints the server's CPU time per request (user + system, read from
+// /proc/<pid>/stat around each run) and the CPU ratio raw ÷ target: on a noisy shared machine that
+// figure moves far less than req/s, and it is what throughput converges to when the server is the
+// bottleneck.
+//
 // Environment: BENCH_ROUNDS (default 5), BENCH_DURATION seconds per run (default 5),
 // BENCH_CONNECTIONS (default 64), BENCH_ONLY (regex on target names; the baseline always runs).
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,6 +52,7 @@ process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
 async function start(target, port) {
   const child = spawn(process.execPath, [join(serversDir, target.script), String(port), ...target.args], { stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
+  target.pid = child.pid;
   await new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (d) => {
@@ -73,12 +79,23 @@ function wrk(target) {
   if (target.method === "POST") lines.push(`wrk.body = '{"username":"alice"}'`, `wrk.headers["Content-Type"] = "application/json"`);
   if (target.cookie) lines.push(`wrk.headers["Cookie"] = "${target.cookie}"`);
   writeFileSync(script, lines.join("\n"));
+  const cpuBefore = cpuTicks(target.pid);
   const run = spawnSync("wrk", ["-t1", `-c${connections}`, `-d${duration}s`, "-s", script, target.base + target.path], { encoding: "utf8" });
   const match = /Requests\/sec:\s+([\d.]+)/.exec(run.stdout);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(run.stdout);
   if (!match) throw new Error(`wrk failed for ${target.name}: ${run.stdout}${run.stderr}`);
   if (non2xx) throw new Error(`${target.name}: ${non2xx[1]} non-2xx responses`);
-  return Number(match[1]);
+  const requests = Number(/(\d+) requests in/.exec(run.stdout)?.[1] ?? Number.NaN);
+  const cpuMicros = ((cpuTicks(target.pid) - cpuBefore) * 1e6) / CLOCK_TICKS;
+  return { rps: Number(match[1]), cpu: cpuMicros / requests };
+}
+
+/** utime + stime of a process, in clock ticks (proc(5)). */
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
 }
 
 const median = (xs) => {
@@ -97,7 +114,7 @@ for (const [index, target] of targets.entries()) {
   }
   try {
     const base = await start(target, port++);
-    runnable.push({ ...target, index, base, cookie: target.login ? await cookieFor(base) : undefined, rps: [], ratio: [] });
+    runnable.push({ ...target, index, base, cookie: target.login ? await cookieFor(base) : undefined, rps: [], ratio: [], cpu: [], cpuRatio: [] });
   } catch (error) {
     console.log(`skip: ${target.name} (${error.message})`);
   }
@@ -110,18 +127,24 @@ for (let round = 1; round <= rounds; round++) {
   const results = new Map(order.map((t) => [t, wrk(t)]));
   const base = results.get(runnable[0]);
   for (const t of runnable) {
-    t.rps.push(results.get(t));
-    t.ratio.push(results.get(t) / base);
+    const r = results.get(t);
+    t.rps.push(r.rps);
+    t.ratio.push(r.rps / base.rps);
+    t.cpu.push(r.cpu);
+    t.cpuRatio.push(base.cpu / r.cpu);
   }
-  console.log(`round ${round}: ` + runnable.map((t) => `${t.name.split(" ")[0]}=${Math.round(results.get(t))}`).join(" "));
+  console.log(`round ${round}: ` + runnable.map((t) => `${t.name.split(" ")[0]}=${Math.round(results.get(t).rps)}`).join(" "));
 }
 
-console.log("\nmedian of rounds; ratio = req/s ÷ raw node:http req/s in the same round\n");
+console.log("\nmedians of rounds; ratio = req/s ÷ raw node:http req/s in the same round;");
+console.log("cpu = server CPU µs per request; cpu ratio = raw's cpu/request ÷ this target's, same round\n");
 const width = Math.max(...runnable.map((t) => t.name.length));
-console.log(`${"target".padEnd(width)}  req/s    ratio  goal`);
+console.log(`${"target".padEnd(width)}  req/s    ratio   cpu µs  cpu ratio  goal (on req/s ratio)`);
 for (const t of runnable) {
   const ratio = median(t.ratio);
   const goal = t.target === undefined ? "" : `${ratio >= t.target ? "met" : "MISSED"} ≥${t.target.toFixed(2)}×`;
-  console.log(`${t.name.padEnd(width)}  ${String(Math.round(median(t.rps))).padStart(6)}  ${ratio.toFixed(2)}×  ${goal}`);
+  console.log(
+    `${t.name.padEnd(width)}  ${String(Math.round(median(t.rps))).padStart(6)}  ${ratio.toFixed(2)}×  ${median(t.cpu).toFixed(1).padStart(6)}  ${median(t.cpuRatio).toFixed(2).padStart(8)}×  ${goal}`,
+  );
 }
 process.exit(0);
