@@ -33,6 +33,7 @@ if (spawnSync("wrk", ["--version"]).error) {
 const ALL = [
   { name: "raw node:http JSON", script: "raw-node.js", args: [], path: "/", baseline: true },
   { name: "cello JSON", script: "cello.js", args: ["json"], path: "/", target: 1.0 },
+  { name: "Fastify JSON", script: "fastify-json.js", args: [], path: "/" },
   { name: "cello GET session (MemoryStore)", script: "cello.js", args: ["memory"], path: "/me", login: true, target: 0.9 },
   { name: "cello POST login (MemoryStore)", script: "cello.js", args: ["memory"], path: "/login", method: "POST", target: 0.8 },
   { name: "cello GET session (CookieStore)", script: "cello.js", args: ["cookie"], path: "/me", login: true, target: 0.85 },

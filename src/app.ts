@@ -149,17 +149,16 @@ export class App {
     }
     const request = new Request(req, match.search, match.params);
     if (hasBody(req)) {
-      readBody(req, this.#bodyLimit).then(
-        (body) => {
+      readBody(req, this.#bodyLimit, (error, body) => {
+        if (error === null) {
           request.setBody(body);
           this.#dispatch(request, match.value, res);
-        },
-        (error: unknown) => {
-          // The rest of the body is not read: close the connection rather than leave it half-read.
-          res.shouldKeepAlive = false;
-          this.#send(res, this.#errorResponse(error), method === "HEAD");
-        },
-      );
+          return;
+        }
+        // The rest of the body is not read: close the connection rather than leave it half-read.
+        res.shouldKeepAlive = false;
+        this.#send(res, this.#errorResponse(error), method === "HEAD");
+      });
       return;
     }
     this.#dispatch(request, match.value, res);
