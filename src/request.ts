@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { parseCookies, type CookieRecord } from "./cookie/cookie.js";
 import { createError } from "./errors.js";
+import { cookieHeader } from "./http/cookie-header.js";
 import type { Session } from "./session/session.js";
 
 const EMPTY_BODY = Buffer.alloc(0);
@@ -68,7 +69,7 @@ export class Request {
 
   /** Cookies sent with the request (null-prototype record). A malformed Cookie header never throws. */
   get cookies(): CookieRecord {
-    return (this.#cookies ??= parseCookies(this.raw.headers.cookie));
+    return (this.#cookies ??= parseCookies(cookieHeader(this.raw)));
   }
 
   /** The session (needs `app.enableSessions`). Throws, saying how to enable it, when sessions are off. */

@@ -8,6 +8,7 @@
  */
 import { markSyncCapable, type Middleware } from "../app.js";
 import { readRawCookie } from "../cookie/cookie.js";
+import { cookieHeader } from "../http/cookie-header.js";
 import { Signer } from "../cookie/signer.js";
 import type { Response } from "../response.js";
 import type { SessionConfig } from "./config.js";
@@ -39,7 +40,7 @@ export function sessionMiddleware(config: SessionConfig): Middleware {
       );
     };
 
-    const raw = readRawCookie(request.headers.cookie, config.cookieName);
+    const raw = readRawCookie(cookieHeader(request.raw), config.cookieName);
     if (raw === undefined) return run(NOTHING);
     let loaded: LoadResult | Promise<LoadResult>;
     try {

@@ -48,7 +48,6 @@ export interface SessionChanges {
   readonly isNew: boolean;
   readonly createdAt: number | undefined;
   readonly expiresAt: number | undefined;
-  readonly accessed: boolean;
   readonly cleared: boolean;
   /** Key → JSON text, or null for deleted. */
   readonly changes: ReadonlyMap<string, string | null>;
@@ -65,6 +64,7 @@ export class Session {
   #expiresAt: number | undefined;
   /** The data as loaded. Shared with the store's copy, so it is never written to. */
   readonly #base: Readonly<Record<string, string>>;
+  readonly #baseIsBare: boolean;
   /** The data with this request's changes; copied from #base on the first change (most requests only read). */
   #texts: Map<string, string> | undefined;
   /** Decoded values, cached so repeated get() calls in one request parse once. */
@@ -84,6 +84,7 @@ export class Session {
     this.#createdAt = loaded?.createdAt;
     this.#expiresAt = loaded?.expiresAt;
     this.#base = loaded?.data ?? EMPTY;
+    this.#baseIsBare = Object.getPrototypeOf(this.#base) === null;
   }
 
   /** The session ID. A new session gets one on first access; it only reaches a cookie if the session is saved. */
@@ -226,7 +227,6 @@ export class Session {
       isNew: this.isNew,
       createdAt: this.#createdAt,
       expiresAt: this.#expiresAt,
-      accessed: this.#accessed,
       cleared: this.#cleared,
       changes: this.#changes,
       data: this.#writable(),
@@ -241,7 +241,8 @@ export class Session {
 
   #text(key: string): string | undefined {
     if (this.#texts !== undefined) return this.#texts.get(key);
-    return Object.hasOwn(this.#base, key) ? this.#base[key] : undefined;
+    // Stores hand out null-prototype records (nothing inherited to guard against); check own-ness otherwise.
+    return this.#baseIsBare || Object.hasOwn(this.#base, key) ? this.#base[key] : undefined;
   }
 
   #allKeys(): Iterable<string> {
@@ -269,6 +270,11 @@ function checkKey(key: string): void {
 }
 
 function decode(text: string): JsonValue | undefined {
+  // A JSON string with no escape sequence is its text between the quotes: the common case
+  // (IDs, names, roles) without a parse.
+  if (text.charCodeAt(0) === 34 && text.charCodeAt(text.length - 1) === 34 && text.length > 1 && text.indexOf("\\") === -1) {
+    return text.slice(1, -1);
+  }
   try {
     return JSON.parse(text) as JsonValue;
   } catch {
