@@ -35,6 +35,8 @@ const ALL = [
   { name: "cello JSON", script: "cello.js", args: ["json"], path: "/", target: 1.0 },
   { name: "Fastify JSON", script: "fastify-json.js", args: [], path: "/" },
   { name: "cello GET session (MemoryStore)", script: "cello.js", args: ["memory"], path: "/me", login: true, target: 0.9 },
+  { name: "raw node:http POST reading its JSON body", script: "raw-node-post.js", args: [], path: "/login", method: "POST" },
+  { name: "cello POST reading its JSON body (no session)", script: "cello.js", args: ["post"], path: "/login", method: "POST" },
   { name: "cello POST login (MemoryStore)", script: "cello.js", args: ["memory"], path: "/login", method: "POST", target: 0.8 },
   { name: "cello GET session (CookieStore)", script: "cello.js", args: ["cookie"], path: "/me", login: true, target: 0.85 },
   { name: "Fastify + @fastify/secure-session GET session", script: "fastify-secure-session.js", args: [], path: "/me", login: true },

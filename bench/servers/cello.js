@@ -1,5 +1,6 @@
 // cello under test. argv: port scenario. Scenarios:
 //   json          GET /      → {"hello":"world"} (no sessions enabled)
+//   post          POST /login reading its JSON body, no sessions (the floor under the login figure)
 //   memory        GET /me reads a live session; POST /login writes a new one (MemoryStore)
 //   cookie        the same on CookieStore
 //   sqlite|redis  the same on SqliteStore / RedisStore (issue 4)
@@ -31,6 +32,11 @@ async function storeFor(name) {
 const app = new App();
 if (scenario === "json") {
   app.get("/", () => ({ hello: "world" }));
+} else if (scenario === "post") {
+  app.post("/login", (request) => {
+    request.json();
+    return { logged_in: true };
+  });
 } else {
   app.enableSessions(new SessionConfig({ secret, secure: false, store: await storeFor(scenario) }));
   app.post("/login", (request) => {
