@@ -58,6 +58,15 @@ describe("MemoryStore", () => {
     store.close();
   });
 
+  test("under a flood of new sessions the newest maxSessions stay, in order", () => {
+    const store = new MemoryStore({ maxSessions: 100, clock: () => 0 });
+    for (let i = 0; i < 5_000; i++) store.create(`k${i}`, record(1_000));
+    assert.equal(store.size, 100);
+    for (let i = 4_900; i < 5_000; i++) assert.notEqual(store.get(`k${i}`), null, `k${i} kept`);
+    assert.equal(store.get("k4899"), null);
+    store.close();
+  });
+
   test("size counts live records; sweep() drops expired ones", () => {
     let now = 0;
     const store = new MemoryStore({ clock: () => now });

@@ -119,7 +119,8 @@ export class Session {
     const text = this.#text(key);
     if (text === undefined) return undefined;
     const value = decode(text);
-    if (value !== undefined) (this.#values ??= new Map()).set(key, value);
+    // Objects are cached so repeated get() calls return the same object; primitives need no cache.
+    if (typeof value === "object" && value !== null) (this.#values ??= new Map()).set(key, value);
     return value as SessionValue<K> | undefined;
   }
 
@@ -129,7 +130,8 @@ export class Session {
     checkKey(key);
     const text = toJsonText(key, value);
     this.#writable().set(key, text);
-    (this.#values ??= new Map()).set(key, value as JsonValue);
+    if (typeof value === "object" && value !== null) (this.#values ??= new Map()).set(key, value as JsonValue);
+    else this.#values?.delete(key);
     this.#changes.set(key, text);
     return this;
   }
