@@ -24,6 +24,12 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
 const serversDir = fileURLToPath(new URL("./servers/", import.meta.url));
 
+// Pin servers to one core and wrk to the other, so that the scheduler does not put the load generator
+// and the server under test on the same core in some rounds and not others (a large source of noise
+// on a 2-core machine). BENCH_PIN=0 turns it off.
+const pin = process.env.BENCH_PIN !== "0" && !spawnSync("taskset", ["-c", "0", "true"]).error;
+const pinned = (core, command, args) => (pin ? ["taskset", ["-c", String(core), command, ...args]] : [command, args]);
+
 if (spawnSync("wrk", ["--version"]).error) {
   console.error("bench: wrk is not installed. Install it with: apt-get install -y wrk");
   process.exit(1);
@@ -53,7 +59,8 @@ const children = [];
 process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
 
 async function start(target, port) {
-  const child = spawn(process.execPath, [join(serversDir, target.script), String(port), ...target.args], { stdio: ["ignore", "pipe", "inherit"] });
+  const [command, args] = pinned(1, process.execPath, [join(serversDir, target.script), String(port), ...target.args]);
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
   children.push(child);
   target.pid = child.pid;
   await new Promise((resolve, reject) => {
@@ -83,7 +90,8 @@ function wrk(target) {
   if (target.cookie) lines.push(`wrk.headers["Cookie"] = "${target.cookie}"`);
   writeFileSync(script, lines.join("\n"));
   const cpuBefore = cpuTicks(target.pid);
-  const run = spawnSync("wrk", ["-t1", `-c${connections}`, `-d${duration}s`, "-s", script, target.base + target.path], { encoding: "utf8" });
+  const [command, args] = pinned(0, "wrk", ["-t1", `-c${connections}`, `-d${duration}s`, "-s", script, target.base + target.path]);
+  const run = spawnSync(command, args, { encoding: "utf8" });
   const match = /Requests\/sec:\s+([\d.]+)/.exec(run.stdout);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(run.stdout);
   if (!match) throw new Error(`wrk failed for ${target.name}: ${run.stdout}${run.stderr}`);
@@ -123,7 +131,7 @@ for (const [index, target] of targets.entries()) {
   }
 }
 
-console.log(`node ${process.version}; wrk -t1 -c${connections} -d${duration}s; ${rounds} rounds\n`);
+console.log(`node ${process.version}; wrk -t1 -c${connections} -d${duration}s; ${rounds} rounds; ${pin ? "servers pinned to core 1, wrk to core 0" : "no pinning"}\n`);
 for (let round = 1; round <= rounds; round++) {
   // Rotate the order each round so no target always runs right after the same neighbour.
   const order = runnable.map((_, i) => runnable[(i + round) % runnable.length]);

@@ -10,6 +10,11 @@ import type { Session } from "./session/session.js";
 
 const EMPTY_BODY = Buffer.alloc(0);
 
+/** @internal What the session middleware binds to a request. */
+export interface SessionSource {
+  session(): Session;
+}
+
 export class Request {
   /** Upper-case method, e.g. `GET`. */
   readonly method: string;
@@ -27,7 +32,7 @@ export class Request {
   #cookies: CookieRecord | undefined;
   #body: Buffer = EMPTY_BODY;
   #json: { value: unknown } | undefined;
-  #session: (() => Session) | undefined;
+  #session: SessionSource | undefined;
 
   /** @internal Built by the app for each request. */
   constructor(raw: IncomingMessage, search: string, params: Record<string, string>) {
@@ -75,7 +80,7 @@ export class Request {
   /** The session (needs `app.enableSessions`). Throws, saying how to enable it, when sessions are off. */
   get session(): Session {
     if (this.#session === undefined) throw createError("CELLO_SESSIONS_NOT_ENABLED");
-    return this.#session();
+    return this.#session.session();
   }
 
   /** The raw body bytes (read by the framework before the handler, up to the app's `bodyLimit`). */
@@ -117,7 +122,7 @@ export class Request {
   }
 
   /** @internal Set by the session middleware: builds the session on first access. */
-  bindSession(accessor: () => Session): void {
-    this.#session = accessor;
+  bindSession(source: SessionSource): void {
+    this.#session = source;
   }
 }

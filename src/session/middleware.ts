@@ -5,50 +5,72 @@
  * It is written to stay synchronous when the store is (MemoryStore, SqliteStore, CookieStore):
  * the app hands it a `next` that returns the Response directly when everything downstream is
  * synchronous, and it returns a promise only when a store call or the handler is asynchronous.
+ * Per request it allocates one {@link RequestSession}, not a chain of closures.
  */
 import { markSyncCapable, type Middleware } from "../app.js";
 import { readRawCookie } from "../cookie/cookie.js";
-import { cookieHeader } from "../http/cookie-header.js";
 import { Signer } from "../cookie/signer.js";
+import { cookieHeader } from "../http/cookie-header.js";
+import type { Request, SessionSource } from "../request.js";
 import type { Response } from "../response.js";
 import type { SessionConfig } from "./config.js";
 import { SessionCommitter } from "./committer.js";
 import { SessionLoader, type LoadResult } from "./loader.js";
 import { Session } from "./session.js";
-import { after } from "./awaitable.js";
 
 /** Key-derivation label for the session-cookie signing key (one purpose, one key). */
 export const SESSION_SIGNING_PURPOSE = "cello/session/cookie-signature";
 
 const NOTHING: LoadResult = { session: undefined, rotated: false };
 
+/** One request's session: what was loaded, and the Session once the handler asks for it. */
+class RequestSession implements SessionSource {
+  current: Session | undefined;
+
+  constructor(
+    readonly loaded: LoadResult,
+    /** The store failed while loading: only requests that use the session fail (503, on access). */
+    readonly loadError: unknown,
+  ) {}
+
+  session(): Session {
+    if (this.loadError !== undefined) throw this.loadError;
+    return (this.current ??= new Session(this.loaded.session));
+  }
+}
+
 export function sessionMiddleware(config: SessionConfig): Middleware {
   const signer = new Signer(config.secretBytes(), SESSION_SIGNING_PURPOSE);
   const loader = new SessionLoader(config, signer);
   const committer = new SessionCommitter(config, signer);
 
-  return markSyncCapable((request, next) => {
-    const run = (loaded: LoadResult, loadError?: unknown): Response | Promise<Response> => {
-      let session: Session | undefined;
-      request.bindSession(() => {
-        // The store is down: only requests that use the session fail (503, on access); others go on.
-        if (loadError !== undefined) throw loadError;
-        return (session ??= new Session(loaded.session));
-      });
-      return after(next(), (response) =>
-        session === undefined ? response : after(committer.commit(session, loaded.rotated, response), () => response),
-      );
-    };
+  const finish = (slot: RequestSession, response: Response): Response | Promise<Response> => {
+    if (slot.current === undefined) return response;
+    const committed = committer.commit(slot.current, slot.loaded.rotated, response);
+    return committed instanceof Promise ? committed.then(() => response) : response;
+  };
 
+  const proceed = (request: Request, next: () => Response | Promise<Response>, slot: RequestSession): Response | Promise<Response> => {
+    request.bindSession(slot);
+    const response = next();
+    return response instanceof Promise ? response.then((done) => finish(slot, done)) : finish(slot, response);
+  };
+
+  return markSyncCapable((request, next) => {
     const raw = readRawCookie(cookieHeader(request.raw), config.cookieName);
-    if (raw === undefined) return run(NOTHING);
+    if (raw === undefined) return proceed(request, next, new RequestSession(NOTHING, undefined));
     let loaded: LoadResult | Promise<LoadResult>;
     try {
       loaded = loader.load(raw);
     } catch (error) {
-      return run(NOTHING, error);
+      return proceed(request, next, new RequestSession(NOTHING, error));
     }
-    if (loaded instanceof Promise) return loaded.then(run, (error: unknown) => run(NOTHING, error));
-    return run(loaded);
+    if (loaded instanceof Promise) {
+      return loaded.then(
+        (result) => proceed(request, next, new RequestSession(result, undefined)),
+        (error: unknown) => proceed(request, next, new RequestSession(NOTHING, error)),
+      );
+    }
+    return proceed(request, next, new RequestSession(loaded, undefined));
   });
 }
