@@ -21,6 +21,12 @@ export type HandlerResult =
  */
 export function toResponse(result: unknown): Response | Promise<Response> {
   if (result instanceof Response) return result;
+  // Plain objects and arrays first: the common case, decided without touching globalThis.Response
+  // (a lazy getter in Node 20).
+  if (typeof result === "object" && result !== null) {
+    const proto = Object.getPrototypeOf(result) as unknown;
+    if (proto === Object.prototype || proto === null || Array.isArray(result)) return Response.json(result);
+  }
   if (result === undefined) return Response.noContent();
   if (typeof result === "string") return Response.text(result);
   if (result instanceof Uint8Array) return Response.binary(result);
