@@ -76,12 +76,18 @@ describe("sessions in a real browser", { skip }, () => {
     store.close();
   });
 
-  test("log in through a form, stay logged in, HttpOnly hides the cookie from scripts, log out", async () => {
+  /** A fresh browser context that has logged in through the form and landed on the dashboard. */
+  async function loggedIn() {
     const context = await browser.newContext();
     const tab = await context.newPage();
     await tab.goto(`${site.url}/login`);
     await tab.click("#go");
     await tab.waitForURL(`${site.url}/dashboard`);
+    return { context, tab };
+  }
+
+  test("log in through a form, stay logged in, HttpOnly hides the cookie from scripts, log out", async () => {
+    const { context, tab } = await loggedIn();
     assert.equal(await tab.textContent("#user"), "alice");
 
     const cookies = await context.cookies(site.url);
@@ -104,11 +110,7 @@ describe("sessions in a real browser", { skip }, () => {
   });
 
   test("SameSite=Lax: sent on a cross-site top-level link, withheld from a cross-site POST", async () => {
-    const context = await browser.newContext();
-    const tab = await context.newPage();
-    await tab.goto(`${site.url}/login`);
-    await tab.click("#go");
-    await tab.waitForURL(`${site.url}/dashboard`);
+    const { context, tab } = await loggedIn();
 
     const crossOrigin = other.url.replace("127.0.0.1", "localhost");
     await tab.goto(`${crossOrigin}/link`);
