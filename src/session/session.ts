@@ -70,7 +70,7 @@ export class Session {
   /** Decoded values, cached so repeated get() calls in one request parse once. */
   #values: Map<string, JsonValue> | undefined;
   /** Key → JSON text, or null for deleted. */
-  readonly #changes = new Map<string, string | null>();
+  #changes: Map<string, string | null> | undefined;
   /** Keys flashed in this request (not readable until the next one). Most requests flash nothing. */
   #flashedNow: Set<string> | undefined;
   #cleared = false;
@@ -132,7 +132,7 @@ export class Session {
     this.#writable().set(key, text);
     if (typeof value === "object" && value !== null) (this.#values ??= new Map()).set(key, value as JsonValue);
     else this.#values?.delete(key);
-    this.#changes.set(key, text);
+    this.#log().set(key, text);
     return this;
   }
 
@@ -158,7 +158,7 @@ export class Session {
     this.#accessed = true;
     this.#writable().clear();
     this.#values?.clear();
-    this.#changes.clear();
+    this.#changes?.clear();
     this.#cleared = true;
   }
 
@@ -196,7 +196,8 @@ export class Session {
     if (this.#loadedId !== undefined) this.#dropLoaded = true;
     this.#id = newSessionId();
     // Everything is written anew under the new ID.
-    for (const [key, text] of this.#writable()) this.#changes.set(key, text);
+    const log = this.#log();
+    for (const [key, text] of this.#writable()) log.set(key, text);
   }
 
   /** Deletes the session server-side and sends a deletion cookie. Setting keys afterwards starts a new session. */
@@ -211,14 +212,14 @@ export class Session {
     checkKey(key);
     const text = toJsonText(key, value);
     this.#writable().set(FLASH + key, text);
-    this.#changes.set(FLASH + key, text);
+    this.#log().set(FLASH + key, text);
     (this.#flashedNow ??= new Set()).add(key);
     return this;
   }
 
   /** @internal Whether the request changed anything (set, delete, clear, flash read or written, regenerate). */
   get modified(): boolean {
-    return this.#cleared || this.#dropLoaded || this.#changes.size > 0;
+    return this.#cleared || this.#dropLoaded || (this.#changes?.size ?? 0) > 0;
   }
 
   /** @internal For the commit. */
@@ -230,7 +231,7 @@ export class Session {
       createdAt: this.#createdAt,
       expiresAt: this.#expiresAt,
       cleared: this.#cleared,
-      changes: this.#changes,
+      changes: this.#log(),
       data: this.#writable(),
       dropLoaded: this.#dropLoaded,
     };
@@ -255,10 +256,15 @@ export class Session {
     return (this.#texts ??= new Map(Object.entries(this.#base)));
   }
 
+  /** The change log, created on the first change (most requests only read). */
+  #log(): Map<string, string | null> {
+    return (this.#changes ??= new Map());
+  }
+
   #remove(key: string): void {
     this.#writable().delete(key);
     this.#values?.delete(key);
-    this.#changes.set(key, DELETED);
+    this.#log().set(key, DELETED);
   }
 }
 
