@@ -61,7 +61,11 @@ interface LoadRow {
 }
 
 export class SqliteStore implements SessionStore {
-  /** The better-sqlite3 connection, for inspection and backups. */
+  /**
+   * The better-sqlite3 connection, for inspection and backups. The store may hold a read
+   * transaction open until the end of the current event-loop turn: run your own writes on a
+   * connection of your own.
+   */
   readonly db: Database;
   readonly #clock: () => number;
   readonly #timer: NodeJS.Timeout;
