@@ -1,17 +1,20 @@
 // cello's benchmark harness (a benchmark, not a test): `npm run bench`.
 //
 // Starts every server under test and raw node:http serving the same JSON, each in its own process,
-// then loads them one at a time from a separate process (wrk, from Debian's packages), alternating
-// over several rounds so that machine noise hits all of them alike. Prints the median req/s of each
-// and its ratio to raw node:http measured in the same round (median over rounds).
+// then loads them one at a time from a separate process (wrk, from Debian's packages).
+//
+// This machine's speed drifts by ±20% within seconds (shared cores), so a ratio taken against one
+// baseline run per round mostly measures when each run happened. Every target run is therefore
+// bracketed by baseline runs (raw, A, raw, B, raw, ...), and its ratio is its req/s over the mean of
+// the two baseline runs right before and after it. The order of targets rotates each round. The
+// figure printed is the median of those ratios over the rounds.
 //
 // Alongside req/s it prints the server's CPU time per request (user + system, read from
-// /proc/<pid>/stat around each run) and the CPU ratio raw ÷ target: on a noisy shared machine that
-// figure moves far less than req/s, and it is what throughput converges to when the server is the
-// bottleneck.
+// /proc/<pid>/stat around each run) and the CPU ratio baseline ÷ target, bracketed the same way.
 //
-// Environment: BENCH_ROUNDS (default 5), BENCH_DURATION seconds per run (default 5),
-// BENCH_CONNECTIONS (default 64), BENCH_ONLY (regex on target names; the baseline always runs).
+// Environment: BENCH_ROUNDS (default 5), BENCH_DURATION seconds per run (default 3),
+// BENCH_CONNECTIONS (default 64), BENCH_ONLY (regex on target names; the baseline always runs),
+// BENCH_PIN=0 (no core pinning).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +22,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-const duration = Number(process.env.BENCH_DURATION ?? 5);
+const duration = Number(process.env.BENCH_DURATION ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
 const serversDir = fileURLToPath(new URL("./servers/", import.meta.url));
@@ -35,22 +38,22 @@ if (spawnSync("wrk", ["--version"]).error) {
   process.exit(1);
 }
 
-/** name, server script + args, request, and the target ratio the issues set (if any). */
+/** name (short: for the per-round lines), server script + args, request, and the target ratio the issues set (if any). */
 const ALL = [
-  { name: "raw node:http JSON", script: "raw-node.js", args: [], path: "/", baseline: true },
-  { name: "cello JSON", script: "cello.js", args: ["json"], path: "/", target: 1.0 },
-  { name: "Fastify JSON", script: "fastify-json.js", args: [], path: "/" },
-  { name: "cello GET session (MemoryStore)", script: "cello.js", args: ["memory"], path: "/me", login: true, target: 0.9 },
-  { name: "raw node:http POST reading its JSON body", script: "raw-node-post.js", args: [], path: "/login", method: "POST" },
-  { name: "cello POST reading its JSON body (no session)", script: "cello.js", args: ["post"], path: "/login", method: "POST" },
-  { name: "cello POST login (MemoryStore)", script: "cello.js", args: ["memory"], path: "/login", method: "POST", target: 0.8 },
-  { name: "cello GET session (CookieStore)", script: "cello.js", args: ["cookie"], path: "/me", login: true, target: 0.85 },
-  { name: "Fastify + @fastify/secure-session GET session", script: "fastify-secure-session.js", args: [], path: "/me", login: true },
-  { name: "Fastify + @fastify/session GET session", script: "fastify-session.js", args: [], path: "/me", login: true },
-  { name: "Express + express-session GET session", script: "express-session.js", args: [], path: "/me", login: true },
-  { name: "cello GET session (SqliteStore)", script: "cello.js", args: ["sqlite"], path: "/me", login: true, target: 0.75, optional: "dist/session/stores/sqlite-store.js" },
-  { name: "cello GET session (RedisStore)", script: "cello.js", args: ["redis"], path: "/me", login: true, target: 0.6, optional: "dist/session/stores/redis-store.js" },
-  { name: "Express + express-session + connect-redis GET session", script: "express-session.js", args: ["redis"], path: "/me", login: true },
+  { name: "raw node:http JSON", short: "raw", script: "raw-node.js", args: [], path: "/", baseline: true },
+  { name: "cello JSON", short: "cello-json", script: "cello.js", args: ["json"], path: "/", target: 1.0 },
+  { name: "Fastify JSON", short: "fastify-json", script: "fastify-json.js", args: [], path: "/" },
+  { name: "cello GET session (MemoryStore)", short: "memory-get", script: "cello.js", args: ["memory"], path: "/me", login: true, target: 0.9 },
+  { name: "raw node:http POST reading its JSON body", short: "raw-post", script: "raw-node-post.js", args: [], path: "/login", method: "POST" },
+  { name: "cello POST reading its JSON body (no session)", short: "cello-post", script: "cello.js", args: ["post"], path: "/login", method: "POST" },
+  { name: "cello POST login (MemoryStore)", short: "memory-login", script: "cello.js", args: ["memory"], path: "/login", method: "POST", target: 0.8 },
+  { name: "cello GET session (CookieStore)", short: "cookie-get", script: "cello.js", args: ["cookie"], path: "/me", login: true, target: 0.85 },
+  { name: "Fastify + @fastify/secure-session GET session", short: "secure-session", script: "fastify-secure-session.js", args: [], path: "/me", login: true },
+  { name: "Fastify + @fastify/session GET session", short: "fastify-session", script: "fastify-session.js", args: [], path: "/me", login: true },
+  { name: "Express + express-session GET session", short: "express-session", script: "express-session.js", args: [], path: "/me", login: true },
+  { name: "cello GET session (SqliteStore)", short: "sqlite-get", script: "cello.js", args: ["sqlite"], path: "/me", login: true, target: 0.75, optional: "dist/session/stores/sqlite-store.js" },
+  { name: "cello GET session (RedisStore)", short: "redis-get", script: "cello.js", args: ["redis"], path: "/me", login: true, target: 0.6, optional: "dist/session/stores/redis-store.js" },
+  { name: "Express + express-session + connect-redis GET session", short: "connect-redis", script: "express-session.js", args: ["redis"], path: "/me", login: true },
 ];
 
 const targets = ALL.filter((t) => t.baseline || !only || only.test(t.name));
@@ -83,14 +86,14 @@ async function cookieFor(base) {
   return cookies.join("; ");
 }
 
-function wrk(target) {
+function wrk(target, seconds = duration) {
   const script = join(scratch, `${target.index}.lua`);
   const lines = [`wrk.method = "${target.method ?? "GET"}"`];
   if (target.method === "POST") lines.push(`wrk.body = '{"username":"alice"}'`, `wrk.headers["Content-Type"] = "application/json"`);
   if (target.cookie) lines.push(`wrk.headers["Cookie"] = "${target.cookie}"`);
   writeFileSync(script, lines.join("\n"));
   const cpuBefore = cpuTicks(target.pid);
-  const [command, args] = pinned(0, "wrk", ["-t1", `-c${connections}`, `-d${duration}s`, "-s", script, target.base + target.path]);
+  const [command, args] = pinned(0, "wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "-s", script, target.base + target.path]);
   const run = spawnSync(command, args, { encoding: "utf8" });
   const match = /Requests\/sec:\s+([\d.]+)/.exec(run.stdout);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(run.stdout);
@@ -132,23 +135,35 @@ for (const [index, target] of targets.entries()) {
 }
 
 console.log(`node ${process.version}; wrk -t1 -c${connections} -d${duration}s; ${rounds} rounds; ${pin ? "servers pinned to core 1, wrk to core 0" : "no pinning"}\n`);
+// One short unmeasured run each, so that no target's first measured run pays for JIT warm-up.
+for (const t of runnable) wrk(t, 1);
+const [baseline, ...measured] = runnable;
+const mean = (a, b) => (a + b) / 2;
 for (let round = 1; round <= rounds; round++) {
-  // Rotate the order each round so no target always runs right after the same neighbour.
-  const order = runnable.map((_, i) => runnable[(i + round) % runnable.length]);
-  const results = new Map(order.map((t) => [t, wrk(t)]));
-  const base = results.get(runnable[0]);
-  for (const t of runnable) {
-    const r = results.get(t);
+  const order = measured.map((_, i) => measured[(i + round) % measured.length]);
+  let before = wrk(baseline);
+  baseline.rps.push(before.rps);
+  baseline.cpu.push(before.cpu);
+  const line = [`raw=${Math.round(before.rps)}`];
+  for (const t of order) {
+    const r = wrk(t);
+    const after = wrk(baseline);
+    baseline.rps.push(after.rps);
+    baseline.cpu.push(after.cpu);
     t.rps.push(r.rps);
-    t.ratio.push(r.rps / base.rps);
     t.cpu.push(r.cpu);
-    t.cpuRatio.push(base.cpu / r.cpu);
+    t.ratio.push(r.rps / mean(before.rps, after.rps));
+    t.cpuRatio.push(mean(before.cpu, after.cpu) / r.cpu);
+    line.push(`${t.short}=${Math.round(r.rps)}`, `raw=${Math.round(after.rps)}`);
+    before = after;
   }
-  console.log(`round ${round}: ` + runnable.map((t) => `${t.name.split(" ")[0]}=${Math.round(results.get(t).rps)}`).join(" "));
+  console.log(`round ${round}: ${line.join(" ")}`);
 }
+baseline.ratio.push(1);
+baseline.cpuRatio.push(1);
 
-console.log("\nmedians of rounds; ratio = req/s ÷ raw node:http req/s in the same round;");
-console.log("cpu = server CPU µs per request; cpu ratio = raw's cpu/request ÷ this target's, same round\n");
+console.log("\nmedians of rounds; ratio = req/s ÷ mean req/s of the raw node:http runs just before and after;");
+console.log("cpu = server CPU µs per request; cpu ratio = those raw runs' cpu/request ÷ this target's\n");
 const width = Math.max(...runnable.map((t) => t.name.length));
 console.log(`${"target".padEnd(width)}  req/s    ratio   cpu µs  cpu ratio  goal (on req/s ratio)`);
 for (const t of runnable) {
