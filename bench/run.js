@@ -9,6 +9,8 @@
 // the two baseline runs right before and after it. The order of targets rotates each round. The
 // figure printed is the median of those ratios over the rounds.
 //
+// Only the server under test runs: the others are stopped with SIGSTOP until their turn.
+//
 // Alongside req/s it prints the server's CPU time per request (user + system, read from
 // /proc/<pid>/stat around each run) and the CPU ratio baseline ÷ target, bracketed the same way.
 //
@@ -60,10 +62,14 @@ const targets = ALL.filter((t) => t.baseline || !only || only.test(t.name));
 const scratch = mkdtempSync(join(tmpdir(), "cello-bench-"));
 const children = [];
 process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => process.exit(130));
 
 async function start(target, port) {
   const [command, args] = pinned(1, process.execPath, [join(serversDir, target.script), String(port), ...target.args]);
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"] });
+  // detached: each server in its own process group. The harness stops idle servers (SIGSTOP below), and
+  // a process group holding stopped processes gets SIGHUP from the kernel when it is orphaned (POSIX),
+  // which would kill a harness run with nohup or from a script. Servers die with the harness instead.
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"], detached: true });
   children.push(child);
   target.pid = child.pid;
   await new Promise((resolve, reject) => {
@@ -92,6 +98,7 @@ function wrk(target, seconds = duration) {
   if (target.method === "POST") lines.push(`wrk.body = '{"username":"alice"}'`, `wrk.headers["Content-Type"] = "application/json"`);
   if (target.cookie) lines.push(`wrk.headers["Cookie"] = "${target.cookie}"`);
   writeFileSync(script, lines.join("\n"));
+  process.kill(target.pid, "SIGCONT");
   const cpuBefore = cpuTicks(target.pid);
   const [command, args] = pinned(0, "wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "-s", script, target.base + target.path]);
   const run = spawnSync(command, args, { encoding: "utf8" });
@@ -101,6 +108,7 @@ function wrk(target, seconds = duration) {
   if (non2xx) throw new Error(`${target.name}: ${non2xx[1]} non-2xx responses`);
   const requests = Number(/(\d+) requests in/.exec(run.stdout)?.[1] ?? Number.NaN);
   const cpuMicros = ((cpuTicks(target.pid) - cpuBefore) * 1e6) / CLOCK_TICKS;
+  process.kill(target.pid, "SIGSTOP");
   return { rps: Number(match[1]), cpu: cpuMicros / requests };
 }
 
@@ -135,6 +143,10 @@ for (const [index, target] of targets.entries()) {
 }
 
 console.log(`node ${process.version}; wrk -t1 -c${connections} -d${duration}s; ${rounds} rounds; ${pin ? "servers pinned to core 1, wrk to core 0" : "no pinning"}\n`);
+// Every server is stopped (SIGSTOP) except while it is measured: they all share one core, and an idle
+// Node process is not idle for long after a load run (V8's memory reducer runs a full GC a few seconds
+// later, timers fire), which would be charged to whichever target runs then.
+for (const t of runnable) process.kill(t.pid, "SIGSTOP");
 // One short unmeasured run each, so that no target's first measured run pays for JIT warm-up.
 for (const t of runnable) wrk(t, 1);
 const [baseline, ...measured] = runnable;

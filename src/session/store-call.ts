@@ -11,6 +11,83 @@ function unavailable(cause: unknown): CelloError {
   return new CelloError(error.code, error.statusCode, error.message, { cause });
 }
 
+interface Pending {
+  readonly deadline: number;
+  readonly reject: (error: CelloError) => void;
+  settled: boolean;
+}
+
+/**
+ * The deadlines of pending calls that share one timeout. They are created in order, so they expire
+ * in order: a FIFO queue and one timer armed for the oldest unsettled call replace a `setTimeout` per
+ * call (a timer object and two timer-list updates on every request of an asynchronous store). Settled
+ * calls leave from the front as soon as everything before them has settled, so under load an entry
+ * lives about as long as its store call, not as long as the timeout.
+ */
+class Deadlines {
+  readonly #timeout: number;
+  readonly #queue: (Pending | undefined)[] = [];
+  #head = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(timeout: number) {
+    this.#timeout = timeout;
+  }
+
+  add(reject: (error: CelloError) => void): Pending {
+    const pending: Pending = { deadline: Date.now() + this.#timeout, reject, settled: false };
+    this.#queue.push(pending);
+    this.#timer ??= this.#arm(this.#timeout);
+    return pending;
+  }
+
+  /** Marks a call settled; false when it had already settled (timed out). */
+  settle(pending: Pending): boolean {
+    if (pending.settled) return false;
+    pending.settled = true;
+    this.#dropSettled();
+    return true;
+  }
+
+  #dropSettled(): void {
+    const queue = this.#queue;
+    while (this.#head < queue.length && (queue[this.#head] as Pending).settled) queue[this.#head++] = undefined;
+    if (this.#head === queue.length) {
+      queue.length = 0;
+      this.#head = 0;
+      // Nothing pending: no timer left behind to hold the process open.
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#timer = undefined;
+    } else if (this.#head > 1024 && this.#head * 2 > queue.length) {
+      queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #arm(delay: number): NodeJS.Timeout {
+    return setTimeout(() => this.#expire(), delay);
+  }
+
+  #expire(): void {
+    this.#timer = undefined;
+    const now = Date.now();
+    const queue = this.#queue;
+    for (let i = this.#head; i < queue.length; i++) {
+      const pending = queue[i] as Pending;
+      if (pending.deadline > now) break;
+      if (!pending.settled) {
+        pending.settled = true;
+        pending.reject(unavailable(new Error(`session store did not answer within ${this.#timeout} ms`)));
+      }
+    }
+    this.#dropSettled();
+    const next = queue[this.#head];
+    if (next !== undefined && this.#timer === undefined) this.#timer = this.#arm(Math.max(1, next.deadline - now));
+  }
+}
+
+const deadlinesByTimeout = new Map<number, Deadlines>();
+
 /** Runs `call`; a synchronous result stays synchronous (MemoryStore pays no promise). */
 export function callStore<T>(timeout: number, call: () => Awaitable<T>): Awaitable<T> {
   let result: Awaitable<T>;
@@ -20,16 +97,17 @@ export function callStore<T>(timeout: number, call: () => Awaitable<T>): Awaitab
     throw unavailable(error);
   }
   if (!(result instanceof Promise)) return result;
+  let deadlines = deadlinesByTimeout.get(timeout);
+  if (deadlines === undefined) deadlinesByTimeout.set(timeout, (deadlines = new Deadlines(timeout)));
+  const queue = deadlines;
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(unavailable(new Error(`session store did not answer within ${timeout} ms`))), timeout);
+    const pending = queue.add(reject);
     result.then(
       (value) => {
-        clearTimeout(timer);
-        resolve(value);
+        if (queue.settle(pending)) resolve(value);
       },
       (error: unknown) => {
-        clearTimeout(timer);
-        reject(unavailable(error));
+        if (queue.settle(pending)) reject(unavailable(error));
       },
     );
   });

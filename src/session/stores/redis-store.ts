@@ -99,16 +99,8 @@ export class RedisStore implements SessionStore {
     return `${this.#prefix}u:{${user.replace(/[{}%]/g, (c) => `%${c.charCodeAt(0).toString(16)}`)}}`;
   }
 
-  async get(key: string): Promise<SessionRecord | null> {
-    const hash = await this.#client.hgetall(this.#sessionKey(key));
-    const created = hash["m:c"];
-    const expires = hash["m:e"];
-    if (created === undefined || expires === undefined) return null;
-    const data = Object.create(null) as Record<string, string>;
-    for (const field of Object.keys(hash)) {
-      if (field.startsWith("d:")) data[field.slice(2)] = hash[field] as string;
-    }
-    return { data, createdAt: Number(created), expiresAt: Number(expires) };
+  get(key: string): Promise<SessionRecord | null> {
+    return this.#client.hgetall(this.#sessionKey(key)).then(toRecord);
   }
 
   async create(key: string, session: NewSession): Promise<void> {
@@ -173,4 +165,16 @@ export class RedisStore implements SessionStore {
 function checkExec(results: [Error | null, unknown][] | null): void {
   if (results === null) throw new Error("Redis transaction aborted");
   for (const [error] of results) if (error) throw error;
+}
+
+/** A session hash as HGETALL returns it → a record; null when it is gone (or half-written). */
+function toRecord(hash: Record<string, string>): SessionRecord | null {
+  const created = hash["m:c"];
+  const expires = hash["m:e"];
+  if (created === undefined || expires === undefined) return null;
+  const data = Object.create(null) as Record<string, string>;
+  for (const field of Object.keys(hash)) {
+    if (field.startsWith("d:")) data[field.slice(2)] = hash[field] as string;
+  }
+  return { data, createdAt: Number(created), expiresAt: Number(expires) };
 }
