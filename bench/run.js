@@ -47,6 +47,7 @@ const ALL = [
   { name: "Fastify JSON", short: "fastify-json", script: "fastify-json.js", args: [], path: "/" },
   { name: "cello GET session (MemoryStore)", short: "memory-get", script: "cello.js", args: ["memory"], path: "/me", login: true, target: 0.9 },
   { name: "raw node:http POST reading its JSON body", short: "raw-post", script: "raw-node-post.js", args: [], path: "/login", method: "POST" },
+  { name: "raw node:http POST with a login's response headers (no session work)", short: "raw-login-wire", script: "raw-node-post.js", args: ["login-wire"], path: "/login", method: "POST" },
   { name: "cello POST reading its JSON body (no session)", short: "cello-post", script: "cello.js", args: ["post"], path: "/login", method: "POST" },
   { name: "cello POST login (MemoryStore)", short: "memory-login", script: "cello.js", args: ["memory"], path: "/login", method: "POST", target: 0.8 },
   { name: "cello GET session (CookieStore)", short: "cookie-get", script: "cello.js", args: ["cookie"], path: "/me", login: true, target: 0.85 },
