@@ -41,22 +41,37 @@ describe("SqliteStore specifics", () => {
     }
   });
 
-  test("a revocation by another connection is seen from the next turn of the event loop", async () => {
+  test("changes by another connection (another process) are seen within a millisecond; this connection's own at once", async () => {
     const path = dbPath();
     const reader = new SqliteStore({ path });
     const writer = new SqliteStore({ path });
     const now = Date.now();
-    writer.create("k", { data: { a: '"1"' }, createdAt: now, expiresAt: now + 60_000 });
+    const later = now + 60_000;
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
+    writer.create("k", { data: { a: '"1"' }, createdAt: now, expiresAt: later });
     assert.notEqual(reader.get("k"), null);
     writer.destroy("k");
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(reader.get("k"), null);
-    // A session created by another connection during this turn is found at once (fresh look-up on a miss).
-    writer.create("k2", { data: {}, createdAt: now, expiresAt: now + 60_000 });
+    await settle();
+    assert.equal(reader.get("k"), null, "a revocation by another process");
+
+    writer.create("k1", { data: { a: '"1"' }, createdAt: now, expiresAt: later });
+    assert.deepEqual({ ...reader.get("k1")?.data }, { a: '"1"' });
+    writer.update("k1", { clear: false, set: { a: '"2"' }, delete: [], expiresAt: later, seenAt: now });
+    await settle();
+    assert.deepEqual({ ...reader.get("k1")?.data }, { a: '"2"' }, "an update by another process");
+
+    // The reader's own writes are visible to its next read with no wait at all.
+    reader.update("k1", { clear: false, set: { b: '"3"' }, delete: [], expiresAt: later, seenAt: now });
+    assert.deepEqual({ ...reader.get("k1")?.data }, { a: '"2"', b: '"3"' });
+    reader.destroy("k1");
+    assert.equal(reader.get("k1"), null);
+
+    // A session created by another connection a moment ago is found at once (a miss always looks again).
+    writer.create("k2", { data: {}, createdAt: now, expiresAt: later });
     assert.notEqual(reader.get("k2"), null);
-    // A write from the reader is never based on its stale snapshot.
+    // A write from the reader is never based on what it read before: no resurrection.
     writer.destroy("k2");
-    assert.equal(reader.update("k2", { clear: false, set: { x: '"y"' }, delete: [], expiresAt: now + 60_000, seenAt: now }), false, "no resurrection");
+    assert.equal(reader.update("k2", { clear: false, set: { x: '"y"' }, delete: [], expiresAt: later, seenAt: now }), false, "no resurrection");
     reader.close();
     writer.close();
   });

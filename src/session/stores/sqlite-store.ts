@@ -18,11 +18,16 @@
  *   millisecond); a session missing from the snapshot is looked up again in a fresh one, so one
  *   created by another process a moment ago is never missed; and every write first ends the read
  *   transaction, so it never builds on a stale snapshot.
+ * - Sessions read recently are kept in memory ({@link RecentRecords}) while `PRAGMA data_version`
+ *   shows no commit by another connection, checked at most once per {@link FRESHNESS_MS}: a hot
+ *   session costs no SQL at all, and a change made by another process (a revocation) is seen
+ *   within that millisecond. This process's own writes drop what they touch at once.
  */
 import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
 import { createError } from "../../errors.js";
 import type { NewSession, SessionInfo, SessionPatch, SessionRecord, SessionStore } from "../store.js";
+import { RecentRecords } from "./recent-records.js";
 
 type DatabaseConstructor = typeof BetterSqlite3;
 type Database = BetterSqlite3.Database;
@@ -53,6 +58,11 @@ export interface SqliteStoreOptions {
   clock?: () => number;
 }
 
+/** How stale a session read may be with respect to other processes' commits, in milliseconds. */
+const FRESHNESS_MS = 1;
+/** Most sessions kept in memory between reads. */
+const RECENT_LIMIT = 10_000;
+
 interface LoadRow {
   created_at: number;
   expires_at: number;
@@ -80,6 +90,7 @@ export class SqliteStore implements SessionStore {
   readonly #commit: Statement;
   #reading = false;
   readonly #endReadSoon = (): void => this.#endRead();
+  readonly #recent: RecentRecords;
 
   constructor(options: SqliteStoreOptions) {
     if (typeof options?.path !== "string" || options.path === "") {
@@ -144,6 +155,16 @@ export class SqliteStore implements SessionStore {
       return keys.length;
     }).immediate as (user: string) => number;
 
+    const dataVersion = this.db.prepare("PRAGMA data_version").pluck();
+    this.#recent = new RecentRecords(
+      () => {
+        // Outside the shared read transaction, which would pin the version to its snapshot.
+        this.#endRead();
+        return dataVersion.get() as number;
+      },
+      FRESHNESS_MS,
+      RECENT_LIMIT,
+    );
     this.#begin = this.db.prepare("BEGIN DEFERRED");
     this.#commit = this.db.prepare("COMMIT");
     this.#timer = setInterval(() => this.sweep(), options.sweepInterval ?? 60_000);
@@ -151,6 +172,8 @@ export class SqliteStore implements SessionStore {
   }
 
   get(key: string): SessionRecord | null {
+    const recent = this.#recent.get(key);
+    if (recent !== undefined) return recent;
     const shared = this.#reading;
     this.#beginRead();
     let row = this.#sql.load.get(key) as LoadRow | undefined;
@@ -164,21 +187,27 @@ export class SqliteStore implements SessionStore {
     }
     if (row === undefined) return null;
     // A plain object from JSON.parse: `__proto__` and friends are own data properties there.
-    return { data: JSON.parse(row.data) as Record<string, string>, createdAt: row.created_at, expiresAt: row.expires_at };
+    // Shared with later reads: sessions treat a loaded record as read-only.
+    const record = { data: JSON.parse(row.data) as Record<string, string>, createdAt: row.created_at, expiresAt: row.expires_at };
+    this.#recent.set(key, record);
+    return record;
   }
 
   create(key: string, session: NewSession): void {
     this.#endRead();
+    this.#recent.delete(key);
     this.#create(key, session);
   }
 
   update(key: string, patch: SessionPatch): boolean {
     this.#endRead();
+    this.#recent.delete(key);
     return this.#update(key, patch);
   }
 
   destroy(key: string): void {
     this.#endRead();
+    this.#recent.delete(key);
     this.#sql.deleteSession.run(key);
   }
 
@@ -190,6 +219,7 @@ export class SqliteStore implements SessionStore {
 
   destroyByUser(user: string): number {
     this.#endRead();
+    this.#recent.clear();
     return this.#destroyByUser(user);
   }
 
