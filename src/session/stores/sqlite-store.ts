@@ -13,11 +13,9 @@
  * - Reads share one read transaction per turn of the event loop. Each statement outside a
  *   transaction takes and drops SQLite's file locks (fcntl system calls; about 7 µs per indexed
  *   SELECT on these machines against under 1 µs in memory). A busy server reads many sessions per
- *   turn, so it pays the locks once per turn instead. The snapshot is at most one turn old: a
- *   revocation committed by another process is seen from the next turn (typically well under a
- *   millisecond); a session missing from the snapshot is looked up again in a fresh one, so one
- *   created by another process a moment ago is never missed; and every write first ends the read
- *   transaction, so it never builds on a stale snapshot.
+ *   turn, so it pays the locks once per turn instead. A session missing from the snapshot is
+ *   looked up again in a fresh one, so one created by another process a moment ago is never
+ *   missed; and every write first ends the read transaction, so it never builds on a stale snapshot.
  * - Sessions read recently are kept in memory ({@link RecentRecords}) while `PRAGMA data_version`
  *   shows no commit by another connection, checked at most once per {@link FRESHNESS_MS}: a hot
  *   session costs no SQL at all, and a change made by another process (a revocation) is seen
