@@ -16,7 +16,7 @@
 //
 // Environment: BENCH_ROUNDS (default 5), BENCH_DURATION seconds per run (default 3),
 // BENCH_CONNECTIONS (default 64), BENCH_ONLY (regex on target names; the baseline always runs),
-// BENCH_PIN=0 (no core pinning).
+// BENCH_PIN=0 (no core pinning), BENCH_PAUSE=0 (do not SIGSTOP idle servers).
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,6 +26,7 @@ import { fileURLToPath } from "node:url";
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
+const pause = process.env.BENCH_PAUSE !== "0";
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
 const serversDir = fileURLToPath(new URL("./servers/", import.meta.url));
 
@@ -99,7 +100,7 @@ function wrk(target, seconds = duration) {
   if (target.method === "POST") lines.push(`wrk.body = '{"username":"alice"}'`, `wrk.headers["Content-Type"] = "application/json"`);
   if (target.cookie) lines.push(`wrk.headers["Cookie"] = "${target.cookie}"`);
   writeFileSync(script, lines.join("\n"));
-  process.kill(target.pid, "SIGCONT");
+  if (pause) process.kill(target.pid, "SIGCONT");
   const cpuBefore = cpuTicks(target.pid);
   const [command, args] = pinned(0, "wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "-s", script, target.base + target.path]);
   const run = spawnSync(command, args, { encoding: "utf8" });
@@ -109,7 +110,7 @@ function wrk(target, seconds = duration) {
   if (non2xx) throw new Error(`${target.name}: ${non2xx[1]} non-2xx responses`);
   const requests = Number(/(\d+) requests in/.exec(run.stdout)?.[1] ?? Number.NaN);
   const cpuMicros = ((cpuTicks(target.pid) - cpuBefore) * 1e6) / CLOCK_TICKS;
-  process.kill(target.pid, "SIGSTOP");
+  if (pause) process.kill(target.pid, "SIGSTOP");
   return { rps: Number(match[1]), cpu: cpuMicros / requests };
 }
 
@@ -147,7 +148,7 @@ console.log(`node ${process.version}; wrk -t1 -c${connections} -d${duration}s; $
 // Every server is stopped (SIGSTOP) except while it is measured: they all share one core, and an idle
 // Node process is not idle for long after a load run (V8's memory reducer runs a full GC a few seconds
 // later, timers fire), which would be charged to whichever target runs then.
-for (const t of runnable) process.kill(t.pid, "SIGSTOP");
+if (pause) for (const t of runnable) process.kill(t.pid, "SIGSTOP");
 // One short unmeasured run each, so that no target's first measured run pays for JIT warm-up.
 for (const t of runnable) wrk(t, 1);
 const [baseline, ...measured] = runnable;

@@ -59,7 +59,7 @@ export class SessionLoader {
     if (decoded === null) {
       decoded = codec.decode(this.#config.cookieName, raw);
       if (decoded === null) return NONE;
-      if (raw.length <= MAX_CACHED_COOKIE) this.#verifiedPayloads.add(raw, decoded);
+      if (raw.length <= MAX_CACHED_COOKIE) this.#verifiedPayloads.set(raw, decoded);
     }
     const { payload, keyIndex } = decoded;
     if (isExpired(this.#config, payload.createdAt, payload.expiresAt, this.#config.clock())) return NONE;
@@ -72,7 +72,7 @@ export class SessionLoader {
     const unsigned = this.#signer.unsign(this.#config.cookieName, raw);
     if (unsigned === null || !isSessionId(unsigned.value)) return null;
     const verified = { id: unsigned.value, key: storeKey(unsigned.value), rotated: unsigned.keyIndex > 0 };
-    this.#verifiedIds.add(raw, verified);
+    this.#verifiedIds.set(raw, verified);
     return verified;
   }
 

@@ -9,13 +9,13 @@
  * window. Changes made through this process's own connection do not move data_version: the owner
  * must `delete` (or `clear`) what it writes.
  */
+import { BoundedMap } from "../bounded-map.js";
 import type { SessionRecord } from "../store.js";
 
 export class RecentRecords {
-  readonly #entries = new Map<string, SessionRecord>();
+  readonly #entries: BoundedMap<string, SessionRecord>;
   readonly #dataVersion: () => number;
   readonly #window: number;
-  readonly #limit: number;
   #checkedAt = Number.NEGATIVE_INFINITY;
   #version: number | undefined;
 
@@ -27,7 +27,7 @@ export class RecentRecords {
   constructor(dataVersion: () => number, window: number, limit: number) {
     this.#dataVersion = dataVersion;
     this.#window = window;
-    this.#limit = limit;
+    this.#entries = new BoundedMap(limit);
   }
 
   get(key: string): SessionRecord | undefined {
@@ -36,10 +36,6 @@ export class RecentRecords {
   }
 
   set(key: string, record: SessionRecord): void {
-    if (this.#entries.size >= this.#limit) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done !== true) this.#entries.delete(oldest.value);
-    }
     this.#entries.set(key, record);
   }
 
