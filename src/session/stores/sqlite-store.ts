@@ -70,9 +70,10 @@ interface LoadRow {
 
 export class SqliteStore implements SessionStore {
   /**
-   * The better-sqlite3 connection, for inspection and backups. The store may hold a read
-   * transaction open until the end of the current event-loop turn: run your own writes on a
-   * connection of your own.
+   * The better-sqlite3 connection, for inspection and backups. Run your own writes on a
+   * connection of your own: the store may hold a read transaction open on this one until the end of
+   * the current event-loop turn, and its memory of recent sessions notices other connections'
+   * commits (`PRAGMA data_version`), not writes made through this one.
    */
   readonly db: Database;
   readonly #clock: () => number;
