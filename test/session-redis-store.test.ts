@@ -6,7 +6,7 @@ import { RedisStore } from "../src/session/stores/redis-store.js";
 import { storeKey } from "../src/session/session-id.js";
 import { client } from "./helpers/http.js";
 import { OwnRedis, REDIS_URL, freePort, redisUnavailable } from "./helpers/redis.js";
-import { sessionApp } from "./helpers/session-app.js";
+import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
 
 const unavailable = await redisUnavailable();
@@ -55,20 +55,10 @@ if (unavailable !== null) {
     });
 
     test("sessions outlive the app process: a new app and client on the same Redis read them", async () => {
-      const firstRedis = new Redis(REDIS_URL);
-      const first = await sessionApp(new RedisStore({ client: firstRedis, prefix }));
-      const c = first.client();
-      await c.request("POST", "/login");
-      await first.close();
-      firstRedis.disconnect();
-      const secondRedis = new Redis(REDIS_URL);
-      const second = await sessionApp(new RedisStore({ client: secondRedis, prefix }));
-      try {
-        assert.deepEqual((await client(second.served, c.jar).request("GET", "/me")).json, { user_id: "123", role: "admin" });
-      } finally {
-        await second.close();
-        secondRedis.disconnect();
-      }
+      await assertSessionSurvivesRestart(() => {
+        const own = new Redis(REDIS_URL);
+        return { store: new RedisStore({ client: own, prefix }), release: () => own.disconnect() };
+      });
     });
 
     test("several app instances (servers) share sessions through one Redis", async () => {

@@ -6,8 +6,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { SqliteStore } from "../src/session/stores/sqlite-store.js";
-import { client } from "./helpers/http.js";
-import { sessionApp } from "./helpers/session-app.js";
+import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cello-sqlite-"));
@@ -26,19 +25,11 @@ describe("SqliteStore specifics", () => {
     const path = dbPath();
     const first = new SqliteStore({ path });
     assert.equal(first.db.pragma("journal_mode", { simple: true }), "wal");
-    const a = await sessionApp(first);
-    const c = a.client();
-    await c.request("POST", "/login");
-    await a.close();
     first.close();
-    const second = new SqliteStore({ path });
-    const b = await sessionApp(second);
-    try {
-      assert.deepEqual((await client(b.served, c.jar).request("GET", "/me")).json, { user_id: "123", role: "admin" });
-    } finally {
-      await b.close();
-      second.close();
-    }
+    await assertSessionSurvivesRestart(() => {
+      const store = new SqliteStore({ path });
+      return { store, release: () => store.close() };
+    });
   });
 
   test("changes by another connection (another process) are seen within a millisecond; this connection's own at once", async () => {

@@ -100,3 +100,33 @@ export async function sessionApp(
     },
   };
 }
+
+/** A store and how to let go of it (close the database, disconnect the client). */
+export interface OpenedStore {
+  store: SessionStore;
+  release(): void;
+}
+
+/**
+ * Logs in through one app and store, shuts both down, then starts a new app on a store opened
+ * afresh and checks that the same cookie still reads the session: persistence across a restart.
+ */
+export async function assertSessionSurvivesRestart(open: () => OpenedStore): Promise<void> {
+  const before = open();
+  const first = await sessionApp(before.store);
+  const c = first.client();
+  await c.request("POST", "/login");
+  await first.close();
+  before.release();
+  const after = open();
+  const second = await sessionApp(after.store);
+  try {
+    const res = await client(second.served, c.jar).request("GET", "/me");
+    if (JSON.stringify(res.json) !== JSON.stringify({ user_id: "123", role: "admin" })) {
+      throw new Error(`the session did not survive the restart: ${res.status} ${res.text}`);
+    }
+  } finally {
+    await second.close();
+    after.release();
+  }
+}
