@@ -17,18 +17,17 @@
 // Environment: BENCH_ROUNDS (default 5), BENCH_DURATION seconds per run (default 3),
 // BENCH_CONNECTIONS (default 64), BENCH_ONLY (regex on target names; the baseline always runs),
 // BENCH_PIN=0 (no core pinning), BENCH_PAUSE=0 (do not SIGSTOP idle servers).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { TARGETS, cookieFor, startServer } from "./targets.js";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const pause = process.env.BENCH_PAUSE !== "0";
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
-const serversDir = fileURLToPath(new URL("./servers/", import.meta.url));
 
 // Pin servers to one core and wrk to the other, so that the scheduler does not put the load generator
 // and the server under test on the same core in some rounds and not others (a large source of noise
@@ -41,57 +40,17 @@ if (spawnSync("wrk", ["--version"]).error) {
   process.exit(1);
 }
 
-/** name (short: for the per-round lines), server script + args, request, and the target ratio the issues set (if any). */
-const ALL = [
-  { name: "raw node:http JSON", short: "raw", script: "raw-node.js", args: [], path: "/", baseline: true },
-  { name: "cello JSON", short: "cello-json", script: "cello.js", args: ["json"], path: "/", target: 1.0 },
-  { name: "Fastify JSON", short: "fastify-json", script: "fastify-json.js", args: [], path: "/" },
-  { name: "cello GET session (MemoryStore)", short: "memory-get", script: "cello.js", args: ["memory"], path: "/me", login: true, target: 0.9 },
-  { name: "raw node:http POST reading its JSON body", short: "raw-post", script: "raw-node-post.js", args: [], path: "/login", method: "POST" },
-  { name: "raw node:http POST with a login's response headers (no session work)", short: "raw-login-wire", script: "raw-node-post.js", args: ["login-wire"], path: "/login", method: "POST" },
-  { name: "cello POST reading its JSON body (no session)", short: "cello-post", script: "cello.js", args: ["post"], path: "/login", method: "POST" },
-  { name: "cello POST login (MemoryStore)", short: "memory-login", script: "cello.js", args: ["memory"], path: "/login", method: "POST", target: 0.8 },
-  { name: "cello GET session (CookieStore)", short: "cookie-get", script: "cello.js", args: ["cookie"], path: "/me", login: true, target: 0.85 },
-  { name: "Fastify + @fastify/secure-session GET session", short: "secure-session", script: "fastify-secure-session.js", args: [], path: "/me", login: true },
-  { name: "Fastify + @fastify/session GET session", short: "fastify-session", script: "fastify-session.js", args: [], path: "/me", login: true },
-  { name: "Express + express-session GET session", short: "express-session", script: "express-session.js", args: [], path: "/me", login: true },
-  { name: "cello GET session (SqliteStore)", short: "sqlite-get", script: "cello.js", args: ["sqlite"], path: "/me", login: true, target: 0.75, optional: "dist/session/stores/sqlite-store.js" },
-  { name: "cello GET session (RedisStore)", short: "redis-get", script: "cello.js", args: ["redis"], path: "/me", login: true, target: 0.6, optional: "dist/session/stores/redis-store.js" },
-  { name: "Express + express-session + connect-redis GET session", short: "connect-redis", script: "express-session.js", args: ["redis"], path: "/me", login: true },
-];
-
-const targets = ALL.filter((t) => t.baseline || !only || only.test(t.name));
+const targets = TARGETS.filter((t) => t.baseline || !only || only.test(t.name));
 const scratch = mkdtempSync(join(tmpdir(), "cello-bench-"));
 const children = [];
 process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => process.exit(130));
 
 async function start(target, port) {
-  const [command, args] = pinned(1, process.execPath, [join(serversDir, target.script), String(port), ...target.args]);
-  // detached: each server in its own process group. The harness stops idle servers (SIGSTOP below), and
-  // a process group holding stopped processes gets SIGHUP from the kernel when it is orphaned (POSIX),
-  // which would kill a harness run with nohup or from a script. Servers die with the harness instead.
-  const child = spawn(command, args, { stdio: ["ignore", "pipe", "inherit"], detached: true });
+  const child = await startServer(target, port, pin ? ["taskset", "-c", "1"] : []);
   children.push(child);
   target.pid = child.pid;
-  await new Promise((resolve, reject) => {
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-      if (out.includes("ready")) resolve();
-    });
-    child.on("exit", (code) => reject(new Error(`${target.name} exited with ${code} before it was ready`)));
-  });
   return `http://127.0.0.1:${port}`;
-}
-
-async function cookieFor(base) {
-  const res = await fetch(`${base}/login`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
-  const cookies = res.headers.getSetCookie().map((c) => c.split(";")[0]);
-  if (cookies.length === 0) throw new Error(`${base}: login set no cookie`);
-  const check = await (await fetch(`${base}/me`, { headers: { cookie: cookies.join("; ") } })).json();
-  if (check.user_id !== "123") throw new Error(`${base}: the session cookie did not read back: ${JSON.stringify(check)}`);
-  return cookies.join("; ");
 }
 
 function wrk(target, seconds = duration) {
