@@ -9,7 +9,7 @@
 // session, send BENCH_WARMUP requests (JIT warm-up; not counted), then batches: zero the counters
 // (callgrind_control -z), send BENCH_REQUESTS requests over BENCH_CONCURRENCY keep-alive connections,
 // dump the counters (callgrind_control -d) and read the total; until the last BENCH_REPEAT batches
-// agree within 5% (at most BENCH_MAX_BATCHES). It prints their median instructions per request and
+// agree within 3% (at least 6 batches, at most BENCH_MAX_BATCHES). It prints their median instructions per request and
 // raw node:http's count divided by the target's.
 //
 // What it leaves out: the kernel (socket reads and writes, which are most of a
@@ -20,7 +20,7 @@
 // instead of in the pipelined batches it forms under real load, so its count is not production's.
 //
 // Environment: BENCH_ONLY (regex on target names; the baseline always runs), BENCH_WARMUP (default
-// 1000), BENCH_REQUESTS (default 1000), BENCH_REPEAT (default 3), BENCH_MAX_BATCHES (default 15),
+// 3000), BENCH_REQUESTS (default 1000), BENCH_REPEAT (default 3), BENCH_MAX_BATCHES (default 15),
 // BENCH_CONCURRENCY (default 8).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -29,12 +29,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { TARGETS, cookieFor, startServer } from "./targets.js";
 
-const warmup = Number(process.env.BENCH_WARMUP ?? 1000);
+const warmup = Number(process.env.BENCH_WARMUP ?? 3000);
 const requests = Number(process.env.BENCH_REQUESTS ?? 1000);
 const repeat = Number(process.env.BENCH_REPEAT ?? 3);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const maxBatches = Number(process.env.BENCH_MAX_BATCHES ?? 15);
-const settled = 0.05;
+const minBatches = 6;
+const settled = 0.03;
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
 
 if (spawnSync("callgrind_control", ["-h"]).error || spawnSync("valgrind", ["--version"]).error) {
@@ -114,13 +115,14 @@ for (const target of targets) {
   const t = { ...target, cookie: target.login ? await cookieFor(base) : undefined };
   await load(t, base, warmup);
   // The count per request falls over the first batches (3-4× the settled figure at first, for every
-  // server alike, with or without V8's --single-threaded), whatever the warm-up. So batches go on
-  // until the last `repeat` of them agree within 5% (a garbage collection can land in one batch and
-  // not the next), and their median is the figure.
+  // server alike, with or without V8's --single-threaded), more slowly than the warm-up alone
+  // explains, and three early batches can agree on a figure still 5-10% high. So there are at least
+  // six batches, and then more until the last `repeat` agree within 3% (a garbage collection lands in
+  // some batches and not others); their median is the figure.
   const counts = [];
   let last = [];
   let spread = Infinity;
-  while (counts.length < maxBatches && spread > settled) {
+  while (counts.length < minBatches || (counts.length < maxBatches && spread > settled)) {
     control("-z", child.pid);
     await load(t, base, requests);
     control("-d", child.pid);
