@@ -33,7 +33,8 @@ const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : 
 // and the server under test on the same core in some rounds and not others (a large source of noise
 // on a 2-core machine). BENCH_PIN=0 turns it off.
 const pin = process.env.BENCH_PIN !== "0" && !spawnSync("taskset", ["-c", "0", "true"]).error;
-const pinned = (core, command, args) => (pin ? ["taskset", ["-c", String(core), command, ...args]] : [command, args]);
+/** The command-line prefix that pins a process to `core` (none when pinning is off). */
+const pinTo = (core) => (pin ? ["taskset", "-c", String(core)] : []);
 
 if (spawnSync("wrk", ["--version"]).error) {
   console.error("bench: wrk is not installed. Install it with: apt-get install -y wrk");
@@ -47,7 +48,7 @@ process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => process.exit(130));
 
 async function start(target, port) {
-  const child = await startServer(target, port, pin ? ["taskset", "-c", "1"] : []);
+  const child = await startServer(target, port, pinTo(1));
   children.push(child);
   target.pid = child.pid;
   return `http://127.0.0.1:${port}`;
@@ -61,7 +62,7 @@ function wrk(target, seconds = duration) {
   writeFileSync(script, lines.join("\n"));
   if (pause) process.kill(target.pid, "SIGCONT");
   const cpuBefore = cpuTicks(target.pid);
-  const [command, args] = pinned(0, "wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "-s", script, target.base + target.path]);
+  const [command, ...args] = [...pinTo(0), "wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "-s", script, target.base + target.path];
   const run = spawnSync(command, args, { encoding: "utf8" });
   const match = /Requests\/sec:\s+([\d.]+)/.exec(run.stdout);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(run.stdout);
