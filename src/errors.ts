@@ -60,6 +60,11 @@ const registry = {
     status: 500,
     message: (value: string) => `Invalid option "domain": ${value} is not a valid cookie domain`,
   },
+  CELLO_SESSION_TIMEOUT_CONFLICT: {
+    status: 500,
+    message: (timeout: number, maxAge: number) =>
+      `Invalid option "absoluteTimeout": ${timeout} seconds is shorter than maxAge (${maxAge}); a session could never live its maxAge. Make absoluteTimeout at least maxAge, or pass absoluteTimeout: false`,
+  },
   CELLO_SESSIONS_ALREADY_ENABLED: {
     status: 500,
     message: () => "Sessions are already enabled on this app; call app.enableSessions() once",
@@ -92,6 +97,12 @@ const registry = {
     status: 500,
     message: (bytes: number) =>
       `Session cookie would be ${bytes} bytes, over the 4096-byte limit browsers keep (RFC 6265 §6.1); store less in the session or use a server-side store`,
+  },
+
+  CELLO_SESSION_TOO_LARGE: {
+    status: 500,
+    message: (bytes: number, limit: number) =>
+      `Session data would be ${bytes} bytes, over the maxSessionSize limit of ${limit} bytes; nothing was saved. Store less in the session or raise maxSessionSize`,
   },
 
   // Client errors: answered with a 4xx and a JSON body.

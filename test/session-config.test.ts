@@ -23,7 +23,8 @@ describe("SessionConfig", () => {
     assert.equal(config.domain, undefined);
     assert.equal(config.partitioned, false);
     assert.equal(config.rolling, false);
-    assert.equal(config.absoluteTimeout, undefined);
+    assert.equal(config.absoluteTimeout, 604800, "a week (OWASP: every session needs an absolute timeout)");
+    assert.equal(config.maxSessionSize, 65536);
     assert.equal(config.storeTimeout, 2000);
     assert.ok(config.store instanceof MemoryStore);
     (config.store as MemoryStore).close();
@@ -54,6 +55,13 @@ describe("SessionConfig", () => {
     rejects({ cookieName: "__Host-sid", domain: "example.com", store }, "CELLO_SESSION_COOKIE_PREFIX", /__Host-.*domain/);
     rejects({ cookieName: "__Host-sid", path: "/app", store }, "CELLO_SESSION_COOKIE_PREFIX", /__Host-.*path/);
     rejects({ cookieName: "__Secure-sid", secure: false, store }, "CELLO_SESSION_COOKIE_PREFIX", /__Secure-/);
+    // Browsers match the prefixes case-insensitively (RFC 6265bis §5.7), so cello does too.
+    rejects({ cookieName: "__host-sid", domain: "example.com", store }, "CELLO_SESSION_COOKIE_PREFIX", /__host-sid.*domain/);
+    rejects({ cookieName: "__HOST-sid", secure: false, store }, "CELLO_SESSION_COOKIE_PREFIX", /secure/);
+    rejects({ cookieName: "__hOsT-sid", path: "/app", store }, "CELLO_SESSION_COOKIE_PREFIX", /path/);
+    rejects({ cookieName: "__secure-sid", secure: false, store }, "CELLO_SESSION_COOKIE_PREFIX", /secure/);
+    rejects({ maxSessionSize: 0, store }, "CELLO_INVALID_OPTION", /"maxSessionSize"/);
+    rejects({ maxSessionSize: 1.5, store }, "CELLO_INVALID_OPTION", /"maxSessionSize"/);
     rejects({ partitioned: true, secure: false, store }, "CELLO_SESSION_PARTITIONED_INSECURE", /"partitioned"/);
     for (const maxAge of [0, -1, 1.5, Number.NaN, Infinity, "10" as never, 400 * 86400 + 1]) {
       rejects({ maxAge, store }, "CELLO_SESSION_INVALID_MAX_AGE", /"maxAge"/);
@@ -71,6 +79,17 @@ describe("SessionConfig", () => {
     rejects({ storeTimeout: 0, store }, "CELLO_INVALID_OPTION", /"storeTimeout"/);
     assert.doesNotThrow(() => new SessionConfig({ secret: SECRET, cookieName: "__Host-sid", store }));
     assert.doesNotThrow(() => new SessionConfig({ secret: SECRET, domain: ".example.com", path: "/app", partitioned: true, store }));
+  });
+
+  test("absoluteTimeout: a week by default, stretched by an explicit longer maxAge, false for none, refused when shorter than an explicit maxAge", () => {
+    const store = new CookieStore();
+    assert.equal(new SessionConfig({ secret: SECRET, store, maxAge: 3600 }).absoluteTimeout, 604800);
+    assert.equal(new SessionConfig({ secret: SECRET, store, maxAge: 30 * 86400 }).absoluteTimeout, 30 * 86400);
+    assert.equal(new SessionConfig({ secret: SECRET, store, absoluteTimeout: false }).absoluteTimeout, undefined);
+    assert.equal(new SessionConfig({ secret: SECRET, store, absoluteTimeout: 3600 }).absoluteTimeout, 3600, "shorter than the default maxAge: the cap applies");
+    assert.equal(new SessionConfig({ secret: SECRET, store, maxAge: 100, absoluteTimeout: 150 }).absoluteTimeout, 150);
+    rejects({ maxAge: 7200, absoluteTimeout: 3600, store }, "CELLO_SESSION_TIMEOUT_CONFLICT", /"absoluteTimeout".*maxAge \(7200\)/);
+    rejects({ absoluteTimeout: true as never, store }, "CELLO_SESSION_INVALID_MAX_AGE", /"absoluteTimeout"/);
   });
 
   test("a placeholder secret warns loudly, and refuses to start under NODE_ENV=production", async () => {

@@ -1,7 +1,13 @@
 import { MemoryStore } from "../src/index.js";
+import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
 
 sessionStoreSuite("MemoryStore", () => {
+  const store = new MemoryStore();
+  return { store, cleanup: () => store.close() };
+}, true);
+
+sessionHardeningSuite("MemoryStore", () => {
   const store = new MemoryStore();
   return { store, cleanup: () => store.close() };
 }, true);

@@ -7,6 +7,7 @@ import { storeKey } from "../src/session/session-id.js";
 import { client } from "./helpers/http.js";
 import { OwnRedis, REDIS_URL, freePort, redisUnavailable } from "./helpers/redis.js";
 import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
+import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
 
 const unavailable = await redisUnavailable();
@@ -15,6 +16,19 @@ if (unavailable !== null) {
   test("RedisStore", { skip: `Redis tests skipped: ${unavailable}` }, () => undefined);
 } else {
   sessionStoreSuite("RedisStore", () => {
+    const redis = new Redis(REDIS_URL);
+    const prefix = `test:${randomUUID()}:`;
+    return {
+      store: new RedisStore({ client: redis, prefix }),
+      cleanup: async () => {
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      },
+    };
+  }, true);
+
+  sessionHardeningSuite("RedisStore", () => {
     const redis = new Redis(REDIS_URL);
     const prefix = `test:${randomUUID()}:`;
     return {

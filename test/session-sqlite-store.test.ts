@@ -7,6 +7,7 @@ import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { SqliteStore } from "../src/session/stores/sqlite-store.js";
 import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
+import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cello-sqlite-"));
@@ -14,6 +15,11 @@ let n = 0;
 const dbPath = () => join(dir, `sessions-${n++}.db`);
 
 sessionStoreSuite("SqliteStore", () => {
+  const store = new SqliteStore({ path: dbPath() });
+  return { store, cleanup: () => store.close() };
+}, true);
+
+sessionHardeningSuite("SqliteStore", () => {
   const store = new SqliteStore({ path: dbPath() });
   return { store, cleanup: () => store.close() };
 }, true);

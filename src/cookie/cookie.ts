@@ -53,13 +53,34 @@ export function parseCookies(header: string | undefined): CookieRecord {
 }
 
 /**
- * Reads one cookie's value exactly as the client sent it, with no percent-decoding. Signed values
- * are verified against these raw bytes so that a re-encoded cookie (`%41` for `A`) is a different,
- * unsigned string rather than an equivalent one.
+ * Every value sent for cookie `name`, in header order, exactly as the client sent them (no
+ * percent-decoding, no unquoting): signed values are verified against these raw bytes, so a
+ * re-encoded cookie (`%41` for `A`) is a different, unsigned string rather than an equivalent one.
+ *
+ * All of them, not just the first: a sibling subdomain or a narrower Path can plant a second cookie
+ * of the same name, and browsers send the more specific one first (RFC 6265 §5.4 step 2), so "the
+ * first wins" would let planted garbage shadow the real session cookie. Callers take the first value
+ * that verifies.
+ *
+ * RFC 6265 §4.2.1 / §5.4:  cookie-string = cookie-pair *( ";" SP cookie-pair )
+ * parsed leniently as §5.2 does: pairs split on ";", optional whitespace trimmed, name and value
+ * split on the first "=". A pair without "=" has no value and is skipped. Never throws.
  */
-export function readRawCookie(header: string | undefined, name: string): string | undefined {
-  if (!header || header.indexOf(name) === -1) return undefined;
-  return parse(header, { decode: identity })[name];
+export function readRawCookies(header: string | undefined, name: string): string[] {
+  const values: string[] = [];
+  if (!header || header.indexOf(name) === -1) return values;
+  const length = header.length;
+  let start = 0;
+  while (start < length) {
+    let end = header.indexOf(";", start);
+    if (end === -1) end = length;
+    const eq = header.indexOf("=", start);
+    if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
+      values.push(header.slice(eq + 1, end).trim());
+    }
+    start = end + 1;
+  }
+  return values;
 }
 
 /** Serializes one Set-Cookie header value. Throws a TypeError for a name or attribute outside the grammar. */

@@ -16,6 +16,7 @@ import { callStore } from "./store-call.js";
 import type { SessionPatch, SessionStore } from "./store.js";
 import { CookieCodec, CookieStore } from "./stores/cookie-store.js";
 import type { Signer } from "../cookie/signer.js";
+import { createError } from "../errors.js";
 
 export function isModified(c: SessionChanges): boolean {
   return c.cleared || c.dropLoaded || c.changes.size > 0;
@@ -36,6 +37,21 @@ export function shouldTouch(config: SessionConfig, c: SessionChanges, now: numbe
 export function expiryFrom(config: SessionConfig, createdAt: number, now: number): number {
   const expiresAt = now + config.maxAge * 1000;
   return config.absoluteTimeout === undefined ? expiresAt : Math.min(expiresAt, createdAt + config.absoluteTimeout * 1000);
+}
+
+/**
+ * The session's size as a store keeps it: its JSON object of key → value text, in UTF-8 bytes.
+ * Checked before any store call, so an oversized session is refused whole, never half-written.
+ */
+export function sessionBytes(c: SessionChanges): number {
+  let bytes = 2; // {}
+  for (const [key, text] of c.data) bytes += Buffer.byteLength(key) + Buffer.byteLength(text) + 4; // "":,
+  return bytes;
+}
+
+function checkSize(config: SessionConfig, c: SessionChanges): void {
+  const bytes = sessionBytes(c);
+  if (bytes > config.maxSessionSize) throw createError("CELLO_SESSION_TOO_LARGE", bytes, config.maxSessionSize);
 }
 
 /** The value of `userKey` after the request, as the index key: strings and numbers only. */
@@ -91,6 +107,7 @@ export class SessionCommitter {
     const call = <T>(fn: () => T | Promise<T>) => callStore(config.storeTimeout, fn);
     const loadedKey = c.loadedId === undefined ? undefined : storeKey(c.loadedId);
     const signed = () => this.#signer.sign(config.cookieName, c.id);
+    if (isModified(c) && !isEmptyAfter(c)) checkSize(config, c);
 
     if (c.isNew) {
       const drop = c.dropLoaded && loadedKey !== undefined ? call(() => store.destroy(loadedKey)) : undefined;

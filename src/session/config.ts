@@ -14,6 +14,9 @@ export type Secret = string | Uint8Array;
 /** The largest Max-Age browsers honour (RFC 6265bis §5.5: capped at 400 days). */
 const MAX_AGE_LIMIT = 400 * 24 * 60 * 60;
 const MIN_SECRET_BYTES = 32;
+/** OWASP's session cheat sheet leaves the figure to the app; a week bounds a stolen session's life. */
+const DEFAULT_ABSOLUTE_TIMEOUT = 7 * 24 * 60 * 60;
+const DEFAULT_MAX_SESSION_SIZE = 64 * 1024;
 
 export interface SessionOptions {
   /**
@@ -42,8 +45,19 @@ export interface SessionOptions {
    * The extension is written at most once per tenth of `maxAge`, so busy sessions do not write on every request.
    */
   rolling?: boolean;
-  /** Hard cap on a session's total life in seconds since creation, whatever the activity. Default none. */
-  absoluteTimeout?: number;
+  /**
+   * Hard cap on a session's total life in seconds since creation, whatever the activity (OWASP
+   * Session Management Cheat Sheet, "Absolute Timeout"). Default 604800 (7 days), or `maxAge` when
+   * an explicit `maxAge` is longer. `false` turns it off. An explicit value shorter than an explicit
+   * `maxAge` is refused (`CELLO_SESSION_TIMEOUT_CONFLICT`).
+   */
+  absoluteTimeout?: number | false;
+  /**
+   * Largest session a server-side store keeps, in bytes of its JSON data (keys and values). A request
+   * that leaves its session larger fails with a 500 (`CELLO_SESSION_TOO_LARGE`) before anything is
+   * written. Default 65536 (64 KiB). CookieStore has its own 4096-byte cookie limit.
+   */
+  maxSessionSize?: number;
   /** Where session data lives. Default `new MemoryStore()`; or `new CookieStore()`, `SqliteStore`, `RedisStore`. */
   store?: SessionStore | CookieStore;
   /**
@@ -70,6 +84,8 @@ export class SessionConfig {
   readonly rolling: boolean;
   /** Seconds, or undefined for none. */
   readonly absoluteTimeout: number | undefined;
+  /** Bytes. */
+  readonly maxSessionSize: number;
   readonly store: SessionStore | CookieStore;
   readonly userKey: string | undefined;
   /** Milliseconds. */
@@ -86,7 +102,11 @@ export class SessionConfig {
       throw createError("CELLO_SESSION_INVALID_COOKIE_NAME", JSON.stringify(this.cookieName));
     }
     this.maxAge = seconds("maxAge", options.maxAge ?? 86_400);
-    this.absoluteTimeout = options.absoluteTimeout === undefined ? undefined : seconds("absoluteTimeout", options.absoluteTimeout);
+    this.absoluteTimeout = absoluteTimeout(options, this.maxAge);
+    this.maxSessionSize = options.maxSessionSize ?? DEFAULT_MAX_SESSION_SIZE;
+    if (!Number.isSafeInteger(this.maxSessionSize) || this.maxSessionSize <= 0) {
+      throw createError("CELLO_INVALID_OPTION", "maxSessionSize", `must be a positive whole number of bytes, got ${String(this.maxSessionSize)}`);
+    }
     this.httpOnly = flag("httpOnly", options.httpOnly, true);
     this.secure = flag("secure", options.secure, true);
     this.partitioned = flag("partitioned", options.partitioned, false);
@@ -159,6 +179,19 @@ export function looksLikePlaceholder(bytes: Uint8Array): boolean {
   return new Set(bytes).size < 8;
 }
 
+/**
+ * The absolute timeout: explicit, off (`false`), or the default week stretched to an explicit longer
+ * `maxAge` (the explicit option wins over a default). Both explicit and contradictory: refused.
+ */
+function absoluteTimeout(options: SessionOptions, maxAge: number): number | undefined {
+  const value = options.absoluteTimeout;
+  if (value === false) return undefined;
+  if (value === undefined) return Math.max(DEFAULT_ABSOLUTE_TIMEOUT, maxAge);
+  const timeout = seconds("absoluteTimeout", value);
+  if (options.maxAge !== undefined && timeout < maxAge) throw createError("CELLO_SESSION_TIMEOUT_CONFLICT", timeout, maxAge);
+  return timeout;
+}
+
 function seconds(option: string, value: unknown): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > MAX_AGE_LIMIT) {
     throw createError("CELLO_SESSION_INVALID_MAX_AGE", option, String(value));
@@ -191,12 +224,14 @@ function checkCookieRules(config: SessionConfig): void {
   if (config.sameSite === "None" && !config.secure) throw createError("CELLO_SESSION_SAME_SITE_NONE_INSECURE");
   // CHIPS: Partitioned cookies must be Secure.
   if (config.partitioned && !config.secure) throw createError("CELLO_SESSION_PARTITIONED_INSECURE");
-  // RFC 6265bis §4.1.3: cookie name prefixes.
-  if (config.cookieName.startsWith("__Host-")) {
+  // RFC 6265bis §4.1.3: cookie name prefixes. The storage model (§5.7) matches them
+  // case-insensitively ("__host-" gets the treatment of "__Host-"), so any spelling obeys the rules.
+  const name = config.cookieName.toLowerCase();
+  if (name.startsWith("__host-")) {
     if (!config.secure) throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, "uses the __Host- prefix, which requires secure: true");
     if (config.domain !== undefined) throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, "uses the __Host- prefix, which forbids a domain");
     if (config.path !== "/") throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, 'uses the __Host- prefix, which requires path "/"');
-  } else if (config.cookieName.startsWith("__Secure-") && !config.secure) {
+  } else if (name.startsWith("__secure-") && !config.secure) {
     throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, "uses the __Secure- prefix, which requires secure: true");
   }
 }

@@ -8,8 +8,16 @@ import { createError } from "../errors.js";
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /**
+ * How deep a session value may nest (an array or object inside another counts one level). Real
+ * session data is a few levels deep; the limit keeps a value built from input (thousands of nested
+ * arrays) from overflowing the stack here, in JSON.stringify or in a store's parser later.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/**
  * Serializes `value` for session key `key`, throwing a TypeError (code `CELLO_SESSION_VALUE_NOT_JSON`)
- * for functions, symbols, BigInt, undefined, non-finite numbers, class instances and cycles.
+ * for functions, symbols, BigInt, undefined, non-finite numbers, class instances, cycles and values
+ * nested deeper than {@link MAX_JSON_DEPTH}.
  */
 export function toJsonText(key: string, value: unknown): string {
   assertJson(key, value, [], "value");
@@ -37,6 +45,7 @@ function assertJson(key: string, value: unknown, ancestors: object[], where: str
   }
   if (value === null) return;
   if (ancestors.includes(value)) fail(key, `${where} is a cycle`);
+  if (ancestors.length >= MAX_JSON_DEPTH) fail(key, `it nests deeper than ${MAX_JSON_DEPTH} levels`);
   ancestors.push(value);
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) assertJson(key, value[i], ancestors, `${where}[${i}]`);

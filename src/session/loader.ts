@@ -31,6 +31,9 @@ export interface LoadResult {
 
 const NONE: LoadResult = { session: undefined, rotated: false };
 
+/** Most session cookie values verified per request (see {@link SessionLoader.load}). */
+const MAX_CANDIDATES = 8;
+
 /** Expired when now ≥ expiry, or past the absolute timeout since creation. */
 export function isExpired(config: SessionConfig, createdAt: number, expiresAt: number, now: number): boolean {
   if (now >= expiresAt) return true;
@@ -50,8 +53,33 @@ export class SessionLoader {
     if (config.store instanceof CookieStore) this.#codec = new CookieCodec(config.store, config.secretBytes());
   }
 
-  load(raw: string): Awaitable<LoadResult> {
-    return this.#codec === undefined ? this.#loadFromStore(raw, this.#config.store as SessionStore) : this.#loadFromCookie(raw, this.#codec);
+  /**
+   * Loads from the session cookie values the request carried, in header order: the first one that
+   * verifies and names a live session wins. Duplicates are rare (a sibling subdomain or a narrower
+   * Path planting a second cookie of the same name), so the common case is one value and one lookup.
+   * At most {@link MAX_CANDIDATES} values are verified, so a header stuffed with copies costs a
+   * bounded number of MACs.
+   */
+  load(raws: readonly string[]): Awaitable<LoadResult> {
+    return this.#loadFrom(raws, 0);
+  }
+
+  #loadFrom(raws: readonly string[], index: number): Awaitable<LoadResult> {
+    for (let i = index; i < raws.length && i < MAX_CANDIDATES; i++) {
+      const raw = raws[i] as string;
+      if (this.#codec !== undefined) {
+        const result = this.#loadFromCookie(raw, this.#codec);
+        if (result !== NONE) return result;
+        continue;
+      }
+      const verified = this.#verify(raw);
+      if (verified === null) continue;
+      const loaded = this.#loadFromStore(verified, this.#config.store as SessionStore);
+      // A verified cookie whose session is gone: try the next value (only when there is one).
+      if (loaded instanceof Promise) return i + 1 < raws.length ? loaded.then((result) => (result !== NONE ? result : this.#loadFrom(raws, i + 1))) : loaded;
+      if (loaded !== NONE) return loaded;
+    }
+    return NONE;
   }
 
   #loadFromCookie(raw: string, codec: CookieCodec): LoadResult {
@@ -76,9 +104,7 @@ export class SessionLoader {
     return verified;
   }
 
-  #loadFromStore(raw: string, store: SessionStore): Awaitable<LoadResult> {
-    const verified = this.#verify(raw);
-    if (verified === null) return NONE;
+  #loadFromStore(verified: VerifiedId, store: SessionStore): Awaitable<LoadResult> {
     const { id, key, rotated } = verified;
     const record = callStore(this.#config.storeTimeout, () => store.get(key));
     const finish = (found: SessionRecord | null): LoadResult => {

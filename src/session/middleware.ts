@@ -8,7 +8,7 @@
  * Per request it allocates one {@link RequestSession}, not a chain of closures.
  */
 import { markSyncCapable, type Middleware } from "../app.js";
-import { readRawCookie } from "../cookie/cookie.js";
+import { readRawCookies } from "../cookie/cookie.js";
 import { Signer } from "../cookie/signer.js";
 import { cookieHeader } from "../http/cookie-header.js";
 import type { Request, SessionSource } from "../request.js";
@@ -28,6 +28,7 @@ class RequestSession implements SessionSource {
   current: Session | undefined;
 
   constructor(
+    readonly userKey: string | undefined,
     readonly loaded: LoadResult,
     /** The store failed while loading: only requests that use the session fail (503, on access). */
     readonly loadError: unknown,
@@ -35,7 +36,7 @@ class RequestSession implements SessionSource {
 
   session(): Session {
     if (this.loadError !== undefined) throw this.loadError;
-    return (this.current ??= new Session(this.loaded.session));
+    return (this.current ??= new Session(this.loaded.session, this.userKey));
   }
 }
 
@@ -57,20 +58,20 @@ export function sessionMiddleware(config: SessionConfig): Middleware {
   };
 
   return markSyncCapable((request, next) => {
-    const raw = readRawCookie(cookieHeader(request.raw), config.cookieName);
-    if (raw === undefined) return proceed(request, next, new RequestSession(NOTHING, undefined));
+    const raws = readRawCookies(cookieHeader(request.raw), config.cookieName);
+    if (raws.length === 0) return proceed(request, next, new RequestSession(config.userKey, NOTHING, undefined));
     let loaded: LoadResult | Promise<LoadResult>;
     try {
-      loaded = loader.load(raw);
+      loaded = loader.load(raws);
     } catch (error) {
-      return proceed(request, next, new RequestSession(NOTHING, error));
+      return proceed(request, next, new RequestSession(config.userKey, NOTHING, error));
     }
     if (loaded instanceof Promise) {
       return loaded.then(
-        (result) => proceed(request, next, new RequestSession(result, undefined)),
-        (error: unknown) => proceed(request, next, new RequestSession(NOTHING, error)),
+        (result) => proceed(request, next, new RequestSession(config.userKey, result, undefined)),
+        (error: unknown) => proceed(request, next, new RequestSession(config.userKey, NOTHING, error)),
       );
     }
-    return proceed(request, next, new RequestSession(loaded, undefined));
+    return proceed(request, next, new RequestSession(config.userKey, loaded, undefined));
   });
 }

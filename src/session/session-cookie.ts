@@ -40,13 +40,13 @@ export class SessionCookieWriter {
     // Browsers drop oversized cookies silently; fail loudly instead of losing the session.
     if (header.length > MAX_COOKIE_BYTES) throw createError("CELLO_SESSION_COOKIE_TOO_LARGE", header.length);
     response.appendHeader("set-cookie", header);
-    noStore(response);
+    noSharedCaching(response);
   }
 
   /** Set-Cookie that deletes the session cookie: same Path/Domain/attributes, Max-Age=0, Expires in 1970. */
   delete(response: Response): void {
     response.appendHeader("set-cookie", this.#deletion);
-    noStore(response);
+    noSharedCaching(response);
   }
 
   /** HTTP-date of `ms`, cached per second: Expires has one-second precision (RFC 9110 §5.6.7). */
@@ -70,7 +70,31 @@ export function varyOnCookie(response: Response): void {
   }
 }
 
-/** A response that sets a session cookie must not be cached and replayed to someone else (RFC 9111 §5.2.2.5), unless the handler chose. */
-function noStore(response: Response): void {
-  if (!response.hasHeader("cache-control")) response.setHeader("cache-control", "no-store");
+/**
+ * A response that sets a session cookie must never be stored by a shared cache and replayed to
+ * someone else (RFC 9111 §3: a shared cache may store a response with Set-Cookie). With no
+ * Cache-Control from the handler it gets `no-store`. A handler's own Cache-Control is kept for the
+ * browser's private cache, but whatever would let a shared cache store it goes: `public` (§5.2.2.9)
+ * and `s-maxage` (§5.2.2.10) are removed, and `private` (§5.2.2.7) is added unless `private` or
+ * `no-store` is already there. A qualified `private="..."` only hides the named fields from a shared
+ * cache, so it is replaced by the bare directive.
+ */
+function noSharedCaching(response: Response): void {
+  const current = response.getHeader("cache-control");
+  if (current === undefined) {
+    response.setHeader("cache-control", "no-store");
+    return;
+  }
+  const kept: string[] = [];
+  let privateAlready = false;
+  for (const part of (typeof current === "string" ? current : current.join(",")).split(",")) {
+    const directive = part.trim();
+    const name = directive.split("=", 1)[0]?.trim().toLowerCase() ?? "";
+    if (name === "" || name === "public" || name === "s-maxage") continue;
+    if (name === "private" && directive.includes("=")) continue;
+    if (name === "private" || name === "no-store") privateAlready = true;
+    kept.push(directive);
+  }
+  if (!privateAlready) kept.unshift("private");
+  response.setHeader("cache-control", kept.join(", "));
 }

@@ -76,9 +76,12 @@ export class Session {
   #cleared = false;
   #accessed = false;
   #dropLoaded = false;
+  /** The config's `userKey`: a change of its value moves the session to a new ID. */
+  readonly #userKey: string | undefined;
 
   /** @internal Built by the session middleware. */
-  constructor(loaded: LoadedSession | undefined) {
+  constructor(loaded: LoadedSession | undefined, userKey?: string) {
+    this.#userKey = userKey;
     this.#loadedId = loaded?.id;
     this.#id = loaded?.id;
     this.#createdAt = loaded?.createdAt;
@@ -129,6 +132,7 @@ export class Session {
     this.#accessed = true;
     checkKey(key);
     const text = toJsonText(key, value);
+    if ((key === this.#userKey && this.#text(key) !== text) || this.#cleared) this.#rotate();
     this.#writable().set(key, text);
     if (typeof value === "object" && value !== null) (this.#values ??= new Map()).set(key, value as JsonValue);
     else this.#values?.delete(key);
@@ -146,6 +150,7 @@ export class Session {
   delete(key: SessionKey): boolean {
     this.#accessed = true;
     if (key.startsWith(RESERVED) || this.#text(key) === undefined) return false;
+    if (key === this.#userKey) this.#rotate();
     this.#remove(key);
     return true;
   }
@@ -200,6 +205,17 @@ export class Session {
     for (const [key, text] of this.#writable()) log.set(key, text);
   }
 
+  /**
+   * The automatic {@link regenerate}: a live session whose user changes (the `userKey` value is set
+   * to another value or deleted: login, login as someone else, logout) or that is written to after
+   * `clear()` (logout then login in one request) gets a new ID, so an app that forgets
+   * `regenerate()` at login is not open to session fixation (OWASP Session Management Cheat Sheet,
+   * "Renew the Session ID After Any Privilege Level Change"). Once per request is enough.
+   */
+  #rotate(): void {
+    if (this.#loadedId !== undefined && !this.#dropLoaded) this.regenerate();
+  }
+
   /** Deletes the session server-side and sends a deletion cookie. Setting keys afterwards starts a new session. */
   destroy(): void {
     this.regenerate();
@@ -211,6 +227,7 @@ export class Session {
     this.#accessed = true;
     checkKey(key);
     const text = toJsonText(key, value);
+    if (this.#cleared) this.#rotate();
     this.#writable().set(FLASH + key, text);
     this.#log().set(FLASH + key, text);
     (this.#flashedNow ??= new Set()).add(key);
