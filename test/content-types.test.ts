@@ -104,7 +104,7 @@ describe("content types: json() and form() parse only their own media types", ()
   });
 
   test("JSON nested past 256 levels is a 400 (CELLO_JSON_TOO_DEEP), not a 500 stack overflow", async () => {
-    for (const depth of [257, 100_000]) {
+    for (const depth of [100_000, 257]) {
       const res = await post("/echo", "[".repeat(depth) + "]".repeat(depth), "application/json");
       assert.equal(res.status, 400, `depth ${depth}`);
       assert.equal(((await res.json()) as any).code, "CELLO_JSON_TOO_DEEP");

@@ -68,6 +68,7 @@ export function parseTarget(method: string, url: string): Target | CelloError {
 /** Whether `path` has a `.` or `..` segment (between slashes, or at either end). */
 export function hasDotSegment(path: string): boolean {
   if (!path.includes(".")) return false;
+  if (!path.includes("/")) return path === "." || path === "..";
   for (const segment of path.split("/")) if (segment === "." || segment === "..") return true;
   return false;
 }
