@@ -10,6 +10,7 @@ import type { AddressInfo } from "node:net";
 import { CelloError, createError } from "./errors.js";
 import { hasBody, readBody } from "./http/body.js";
 import { toResponse, type HandlerResult } from "./http/result.js";
+import { parseTarget } from "./http/target.js";
 import { sendResponse } from "./http/send.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
@@ -142,12 +143,19 @@ export class App {
   /** The Node.js request listener, for `http.createServer(app.handle)` or a test harness. */
   handle(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method ?? "GET";
-    const match = this.#router.find(method, req.url ?? "/");
-    if (match === null) {
-      this.#send(res, this.#notFound(req.url ?? "/"), method === "HEAD");
+    // One canonical path, computed once, for the router and everything after it (src/http/target.ts).
+    // A malformed target or an unsafe route parameter is a 400 (CELLO_BAD_REQUEST_TARGET).
+    const target = parseTarget(method, req.url ?? "/");
+    if (target instanceof CelloError) {
+      this.#send(res, errorJson(target), method === "HEAD");
       return;
     }
-    const request = new Request(req, match.search, match.params);
+    const match = this.#router.find(method, target.path);
+    if (match === null || match instanceof CelloError) {
+      this.#send(res, match === null ? this.#notFound(target.path) : errorJson(match), method === "HEAD");
+      return;
+    }
+    const request = new Request(req, target, match.params, match.route);
     if (hasBody(req)) {
       readBody(req, this.#bodyLimit, (error, body) => {
         if (error === null) {
@@ -245,8 +253,10 @@ export class App {
     }
   }
 
-  #notFound(url: string): Response {
-    const allowed = this.#router.allowed(url);
+  #notFound(path: string): Response {
+    // `OPTIONS *` asks about the server as a whole (RFC 9110 §9.3.7): what it answers to.
+    if (path === "*") return Response.noContent({ headers: { allow: this.#router.methods().join(", ") } });
+    const allowed = this.#router.allowed(path);
     if (allowed.length === 0) return errorJson(NOT_FOUND);
     return errorJson(METHOD_NOT_ALLOWED).setHeader("allow", allowed.join(", "));
   }

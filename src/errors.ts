@@ -109,7 +109,14 @@ const registry = {
   CELLO_NOT_FOUND: { status: 404, message: () => "Not Found" },
   CELLO_METHOD_NOT_ALLOWED: { status: 405, message: () => "Method Not Allowed" },
   CELLO_BODY_TOO_LARGE: { status: 413, message: (limit: number) => `Request body is larger than the ${limit}-byte limit` },
+  // `why` is always cello's own wording: a client error never echoes request bytes back.
   CELLO_INVALID_JSON: { status: 400, message: (why: string) => `Malformed JSON in request body: ${why}` },
+  CELLO_JSON_TOO_DEEP: {
+    status: 400,
+    message: (limit: number) => `Malformed JSON in request body: nested more than ${limit} levels deep`,
+  },
+  CELLO_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: (why: string) => `Unsupported Media Type: ${why}` },
+  CELLO_BAD_REQUEST_TARGET: { status: 400, message: (why: string) => `Bad request target: ${why}` },
   CELLO_BAD_REQUEST_BODY: { status: 400, message: (why: string) => `Bad request body: ${why}` },
 
   // Server-side trouble.

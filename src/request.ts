@@ -5,10 +5,15 @@
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { parseCookies, type CookieRecord } from "./cookie/cookie.js";
 import { createError } from "./errors.js";
+import { formType, isJsonType, parseJsonBody } from "./http/body.js";
 import { cookieHeader } from "./http/cookie-header.js";
+import type { Target } from "./http/target.js";
 import type { Session } from "./session/session.js";
 
 const EMPTY_BODY = Buffer.alloc(0);
+const JSON_TYPES = "request.json() needs a Content-Type of application/json or application/*+json";
+const FORM_TYPES = "request.form() needs a Content-Type of application/x-www-form-urlencoded";
+const MULTIPART = "multipart/form-data is not parsed by request.form(); read request.body() with a multipart parser";
 
 /** @internal What the session middleware binds to a request. */
 export interface SessionSource {
@@ -18,15 +23,32 @@ export interface SessionSource {
 export class Request {
   /** Upper-case method, e.g. `GET`. */
   readonly method: string;
-  /** The request target as received: path and query string, e.g. `/users/7?tab=posts`. */
-  readonly url: string;
-  /** Route parameters, decoded: `/users/{id}` and `/users/:id` both give `params.id`. */
+  /**
+   * The path the router matched, in its one canonical form: percent-decoded (UTF-8) except `%2F`,
+   * `%3F`, `%23` and `%25`, which stay encoded (upper-case) so that decoding never makes a new
+   * segment. `GET /%61dmin/users` and `GET http://host/admin/users` both read `/admin/users`. It never
+   * holds `.`/`..` segments, control characters or backslashes: such targets are answered 400 before
+   * any middleware runs. `*` for `OPTIONS *`.
+   */
+  readonly path: string;
+  /**
+   * The route pattern that matched, as registered (`"/admin/{section}"`), for guards that key on
+   * routes rather than strings; `undefined` when no route matched. HEAD answered by a GET route gives
+   * the GET route's pattern.
+   */
+  readonly route: string | undefined;
+  /**
+   * Route parameters, percent-decoded once (UTF-8, `%2F` → `/` included): `/users/{id}` and
+   * `/users/:id` both give `params.id`. A request whose parameter would hold a `/` decoded from `%2F`,
+   * start with `/`, or hold a `.`/`..` segment is answered 400 before any middleware runs, so a
+   * parameter can be joined into a file path without climbing out of its directory.
+   */
   readonly params: Record<string, string>;
   /** The underlying Node.js request, for what cello does not wrap. */
   readonly raw: IncomingMessage;
 
   #search: string;
-  #path: string | undefined;
+  #url: string | undefined;
   #query: Record<string, string> | undefined;
   #queryParams: URLSearchParams | undefined;
   #cookies: CookieRecord | undefined;
@@ -35,21 +57,26 @@ export class Request {
   #session: SessionSource | undefined;
 
   /** @internal Built by the app for each request. */
-  constructor(raw: IncomingMessage, search: string, params: Record<string, string>) {
+  constructor(raw: IncomingMessage, target: Target, params: Record<string, string>, route: string | undefined) {
     this.raw = raw;
     this.method = raw.method ?? "GET";
-    this.url = raw.url ?? "/";
-    this.#search = search;
+    this.path = target.path;
+    this.#search = target.search;
     this.params = params;
+    this.route = route;
   }
 
-  /** The path without the query string, as received (percent-encoded). */
-  get path(): string {
-    if (this.#path === undefined) {
-      const q = this.url.indexOf("?");
-      this.#path = q === -1 ? this.url : this.url.slice(0, q);
-    }
-    return this.#path;
+  /**
+   * `path` and the query string as received: `/admin/users?tab=1` for `GET /%61dmin/users?tab=1`.
+   * The same as the target received for a plain origin-form target.
+   */
+  get url(): string {
+    return (this.#url ??= this.#search === "" ? this.path : `${this.path}?${this.#search}`);
+  }
+
+  /** The request target exactly as received (`/%61dmin/users`, `http://host/admin`): for logs, never for decisions. */
+  get rawUrl(): string {
+    return this.raw.url ?? "/";
   }
 
   /** Request headers, lowercase names (Node's `IncomingHttpHeaders`). */
@@ -94,23 +121,30 @@ export class Request {
   }
 
   /**
-   * The body parsed as JSON. Synchronous: the body was read before the handler ran. A malformed or
-   * empty body throws a 400 error (`CELLO_INVALID_JSON`) that the framework answers as JSON.
+   * The body parsed as JSON. Synchronous: the body was read before the handler ran.
+   *
+   * The request's Content-Type must be `application/json` or `application/*+json`, otherwise 415
+   * (`CELLO_UNSUPPORTED_MEDIA_TYPE`): an HTML form can post `text/plain` cross-site without a CORS
+   * preflight, but not `application/json`, so this check is what stops a forged login or write
+   * (login CSRF). A malformed or empty body is a 400 (`CELLO_INVALID_JSON`), one nested more than
+   * 256 levels deep a 400 (`CELLO_JSON_TOO_DEEP`); neither error repeats the body.
    */
   json<T = unknown>(): T {
     if (this.#json === undefined) {
-      if (this.#body.length === 0) throw createError("CELLO_INVALID_JSON", "the body is empty");
-      try {
-        this.#json = { value: JSON.parse(this.#body.toString("utf8")) };
-      } catch (error) {
-        throw createError("CELLO_INVALID_JSON", (error as Error).message);
-      }
+      if (!isJsonType(this.raw.headers["content-type"])) throw createError("CELLO_UNSUPPORTED_MEDIA_TYPE", JSON_TYPES);
+      this.#json = { value: parseJsonBody(this.#body) };
     }
     return this.#json.value as T;
   }
 
-  /** An `application/x-www-form-urlencoded` body as a null-prototype record of first values. */
+  /**
+   * An `application/x-www-form-urlencoded` body as a null-prototype record of first values. Any other
+   * Content-Type is a 415 (`CELLO_UNSUPPORTED_MEDIA_TYPE`); `multipart/form-data` is not parsed by
+   * cello (read `body()` with a multipart parser such as busboy).
+   */
   form(): Record<string, string> {
+    const type = formType(this.raw.headers["content-type"]);
+    if (type !== "form") throw createError("CELLO_UNSUPPORTED_MEDIA_TYPE", type === "multipart" ? MULTIPART : FORM_TYPES);
     const form = Object.create(null) as Record<string, string>;
     for (const [key, value] of new URLSearchParams(this.text())) if (form[key] === undefined) form[key] = value;
     return form;

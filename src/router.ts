@@ -1,19 +1,39 @@
 /**
  * Routing on find-my-way (radix tree). cello accepts Cello's `{name}` parameter syntax as well as
  * the `:name` syntax find-my-way speaks, and answers HEAD with the GET route.
+ *
+ * The router is given the canonical path of `src/http/target.ts`, never the raw target, so it matches
+ * exactly the path the app reads as `request.path`. That path holds no escapes but `%2F`, `%3F`, `%23`
+ * and `%25`: find-my-way's own path decoding (decodeURI, which leaves those four alone, with `%25`
+ * protected) is then the identity, and the only decoding left to it is that of parameters, where
+ * those four become `/`, `?`, `#` and `%`.
  */
 import FindMyWay from "find-my-way";
-import { createError } from "./errors.js";
+import { createError, type CelloError } from "./errors.js";
+import { hasDotSegment } from "./http/target.js";
 
-/** A route match: what was registered, the decoded parameters and the raw query string. */
+/** A route match: what was registered, its pattern as the app wrote it, and the decoded parameters. */
 export interface RouteMatch<T> {
   readonly value: T;
+  /** The path as registered, e.g. `/admin/{section}`. */
+  readonly route: string;
   readonly params: Record<string, string>;
-  readonly search: string;
+}
+
+interface Stored<T> {
+  readonly value: T;
+  readonly route: string;
+  readonly hasParams: boolean;
 }
 
 type FmwHandler = () => void;
 const noop: FmwHandler = () => undefined;
+
+// Built once, like the target errors: only ever turned into a response.
+const BAD_PARAM = createError(
+  "CELLO_BAD_REQUEST_TARGET",
+  "a route parameter would hold a '/' decoded from %2F, start with '/', or hold a '.' or '..' segment",
+);
 
 /** `{id}` → `:id`, so both syntaxes give `params.id`. */
 function toFindMyWayPath(path: string): string {
@@ -26,41 +46,68 @@ function toFindMyWayPath(path: string): string {
 export class Router<T> {
   #fmw = FindMyWay({
     ignoreTrailingSlash: false,
-    // The query string comes back untouched; Request parses it only if asked.
+    // The path given has no query string: skip find-my-way's parser of the empty one.
     querystringParser: (search: string) => search as unknown as Record<string, string>,
   });
   #methods = new Set<string>();
 
   add(method: string, path: string, value: T): void {
     const upper = method.toUpperCase();
+    const fmwPath = toFindMyWayPath(path);
+    const stored: Stored<T> = { value, route: path, hasParams: /[:*]/.test(fmwPath) };
     try {
-      this.#fmw.on(upper as FindMyWay.HTTPMethod, toFindMyWayPath(path), noop, { value });
+      this.#fmw.on(upper as FindMyWay.HTTPMethod, fmwPath, noop, stored);
     } catch (error) {
       throw createError("CELLO_INVALID_ROUTE", `${upper} ${path}: ${(error as Error).message}`);
     }
     this.#methods.add(upper);
   }
 
-  /** Finds the route for `method` and `url` (path and query string); HEAD falls back to GET. */
-  find(method: string, url: string): RouteMatch<T> | null {
+  /**
+   * Finds the route for `method` and the canonical `path` (no query string); HEAD falls back to GET.
+   * A match whose parameters could surprise a handler that joins them into a file path is refused
+   * with the 400 to answer (see {@link unsafeParam}).
+   */
+  find(method: string, path: string): RouteMatch<T> | CelloError | null {
     const found =
-      this.#fmw.find(method as FindMyWay.HTTPMethod, url) ??
-      (method === "HEAD" ? this.#fmw.find("GET", url) : null);
+      this.#fmw.find(method as FindMyWay.HTTPMethod, path) ??
+      (method === "HEAD" ? this.#fmw.find("GET", path) : null);
     if (found === null || found.store === undefined) return null;
-    return {
-      value: (found.store as { value: T }).value,
-      params: found.params as Record<string, string>,
-      search: found.searchParams as unknown as string,
-    };
+    const stored = found.store as Stored<T>;
+    const params = found.params as Record<string, string>;
+    if (stored.hasParams) {
+      for (const name in params) if (unsafeParam(params[name] as string, path)) return BAD_PARAM;
+    }
+    return { value: stored.value, route: stored.route, params };
   }
 
-  /** The methods registered for `url`, for a 405's Allow header; empty when the path is unknown. */
-  allowed(url: string): string[] {
+  /** The methods registered for `path`, for a 405's Allow header; empty when the path is unknown. */
+  allowed(path: string): string[] {
     const allowed: string[] = [];
     for (const method of this.#methods) {
-      if (this.#fmw.find(method as FindMyWay.HTTPMethod, url) !== null) allowed.push(method);
+      if (this.#fmw.find(method as FindMyWay.HTTPMethod, path) !== null) allowed.push(method);
     }
     if (allowed.includes("GET") && !allowed.includes("HEAD")) allowed.push("HEAD");
     return allowed;
   }
+
+  /** Every method some route answers (HEAD with GET), for `OPTIONS *`. */
+  methods(): string[] {
+    const methods = [...this.#methods];
+    if (methods.includes("GET") && !methods.includes("HEAD")) methods.push("HEAD");
+    return methods;
+  }
+}
+
+/**
+ * Whether a decoded parameter `value` of a match on `path` must be refused: it holds a `/` while the
+ * path holds `%2F` (the slash may not have been a separator: `/files/..%2Fsecret`), it starts with
+ * `/` (a wildcard after `//`: `path.resolve(root, value)` would leave `root`), or it holds a `.` or
+ * `..` segment (`/x/{name}.json` filled by `/x/...json`; a wildcard after a partial segment). A
+ * parameter never holds a control character or a backslash: the path was refused before.
+ */
+function unsafeParam(value: string, path: string): boolean {
+  if (value.charCodeAt(0) === 0x2f) return true;
+  if (value.includes("/") && path.includes("%2F")) return true;
+  return hasDotSegment(value);
 }

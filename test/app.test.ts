@@ -93,7 +93,11 @@ describe("App: routing, requests and responses over a real socket", () => {
   });
 
   test("json(), form() and text() are synchronous in the handler", async () => {
-    const echo = await served.fetch("/echo", { method: "POST", body: JSON.stringify({ a: [1, { b: null }] }) });
+    const echo = await served.fetch("/echo", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ a: [1, { b: null }] }),
+    });
     assert.deepEqual(await echo.json(), { received: { a: [1, { b: null }] } });
     const form = await served.fetch("/form", {
       method: "POST",

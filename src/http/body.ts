@@ -59,3 +59,73 @@ export function readBody(req: IncomingMessage, limit: number, done: (error: Cell
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * How deep `request.json()` lets a body nest arrays and objects. JSON.parse itself copes with any
+ * depth, but what a handler then does with the value (JSON.stringify, a recursive walk, a session
+ * write) overflows the stack at a few thousand levels: a 500 a client could trigger at will. No real
+ * payload comes near 256 levels.
+ */
+export const JSON_MAX_DEPTH = 256;
+
+/** The media type of a Content-Type value, lower-case, parameters and whitespace dropped ("" when absent). */
+function mediaType(contentType: string | undefined): string {
+  if (contentType === undefined) return "";
+  const semi = contentType.indexOf(";");
+  return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+}
+
+/** `application/json` or `application/<subtype>+json` (RFC 6839 §3.1), whatever the parameters. */
+const JSON_SUFFIX_TYPE = /^application\/[a-z0-9!#$&^_.+-]+\+json$/;
+
+/** Whether a Content-Type announces JSON. RFC 8259 §11 defines no charset parameter: UTF-8 is assumed. */
+export function isJsonType(contentType: string | undefined): boolean {
+  const type = mediaType(contentType);
+  return type === "application/json" || JSON_SUFFIX_TYPE.test(type);
+}
+
+/** What a Content-Type means to `request.form()`. */
+export function formType(contentType: string | undefined): "form" | "multipart" | "other" {
+  const type = mediaType(contentType);
+  if (type === "application/x-www-form-urlencoded") return "form";
+  return type === "multipart/form-data" ? "multipart" : "other";
+}
+
+/**
+ * Parses a JSON body, or throws the 400 to answer: `CELLO_INVALID_JSON` (with cello's own wording:
+ * JSON.parse's message quotes the body, and an error body must never echo request bytes) or
+ * `CELLO_JSON_TOO_DEEP`. The depth is checked by a scan of the bytes before parsing, only for bodies
+ * long enough to nest past the limit at all.
+ */
+export function parseJsonBody(body: Buffer): unknown {
+  if (body.length === 0) throw createError("CELLO_INVALID_JSON", "the body is empty");
+  if (body.length > JSON_MAX_DEPTH && nestsDeeperThan(body, JSON_MAX_DEPTH)) {
+    throw createError("CELLO_JSON_TOO_DEEP", JSON_MAX_DEPTH);
+  }
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    throw createError("CELLO_INVALID_JSON", "the body is not valid JSON");
+  }
+}
+
+/**
+ * Whether the arrays and objects of a JSON text nest deeper than `limit`, counting brackets outside
+ * strings. Bytes, not characters: no byte of a multi-byte UTF-8 character is ASCII, so none can be
+ * taken for a bracket or a quote. The text may be malformed; JSON.parse judges that afterwards.
+ */
+function nestsDeeperThan(body: Buffer, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < body.length; i++) {
+    const byte = body[i] as number;
+    if (inString) {
+      if (byte === 0x5c) i++; // backslash: the next byte is escaped (\" or \\)
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (byte === 0x5d || byte === 0x7d) depth--;
+  }
+  return false;
+}
