@@ -27,20 +27,21 @@
  *
  * `regenerate()` cannot be one atomic step: the old and new keys are in different slots. It runs
  * the same way on one node and on a cluster, in three steps:
- *  1. write the new session (and its index entry);
+ *  1. write the new session hash;
  *  2. on the old key, atomically: if it is live, replace it by a tombstone naming the new key;
  *     otherwise answer "gone";
- *  3. gone: delete the new session, resolve false (no cookie). Live: drop the old key from its
- *     user's index, resolve true.
+ *  3. gone: delete the new session, resolve false (no cookie). Live: add the new key to its user's
+ *     index, and only then drop the old key from its user's (one atomic call when it is the same
+ *     user, as it is unless the request changed it), resolve true.
  * `destroy(key)` deletes the key atomically, learning whether it was a tombstone, and then destroys
  * the key the tombstone names (and so on down a chain of regenerations); `destroyByUser` does the
  * same for every key in the index. The interleavings with a concurrent destroy of the old key:
  *  - it lands before step 2: step 2 finds the old key gone and step 3 deletes the new session;
  *  - it lands after step 2: it finds the tombstone and deletes the new session too (the response
  *    may carry the new cookie, but it reads as logged out).
- * With `destroyByUser(u)`: the old key stays in u's index until step 3, which comes after step 2, so
- * if the listing predates step 3 it contains the old key, whose destroy is one of the two cases
- * above; if it follows step 3, the new session (indexed in step 1) is in it. The tombstone lives
+ * With `destroyByUser(u)`: the old key leaves u's index only in step 3, after step 2 and no earlier
+ * than the new key enters it, so a listing either contains the old key, whose destroy is one of the
+ * two cases above, or the new one. The tombstone lives
  * until the old session's own expiry, so a destroy of the old key while it might still be live finds
  * it. Nobody holds the new ID before step 3 has finished, so the moments when the new session
  * exists but the old one is not yet retired are invisible to every client.
@@ -130,14 +131,14 @@ return h[2] or ''
 `;
 
 /**
- * One change to a user's index, then its upkeep: drop members whose bound has passed (ARGV[1] is
- * now) and expire the set with its highest bound. ARGV[2] is the member to add with score ARGV[3]
- * (GT: never lowers a bound), or to remove when ARGV[3] is ''.
+ * A change to a user's index, then its upkeep: drop members whose bound has passed (ARGV[1] is
+ * now) and expire the set with its highest bound. ARGV[2]: a member to add with score ARGV[3]
+ * (GT: never lowers a bound); ARGV[4]: a member to remove; '' for none.
  */
 const INDEX_SCRIPT = `
 local key = KEYS[1]
-if ARGV[3] == '' then redis.call('ZREM', key, ARGV[2])
-else redis.call('ZADD', key, 'GT', ARGV[3], ARGV[2]) end
+if ARGV[2] ~= '' then redis.call('ZADD', key, 'GT', ARGV[3], ARGV[2]) end
+if ARGV[4] ~= '' then redis.call('ZREM', key, ARGV[4]) end
 redis.call('ZREMRANGEBYSCORE', key, '-inf', ARGV[1])
 local top = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
 if top[2] then redis.call('PEXPIREAT', key, top[2]) end
@@ -148,7 +149,7 @@ type ScriptClient = (Redis | Cluster) & {
   celloUpdate(key: string, ...args: string[]): Promise<[0 | 1, string] | null>;
   celloDestroy(key: string): Promise<[string, string, 0 | 1]>;
   celloRetire(key: string, now: string, next: string): Promise<string | null>;
-  celloIndex(key: string, now: string, member: string, score: string): Promise<number>;
+  celloIndex(key: string, now: string, add: string, score: string, remove: string): Promise<number>;
 };
 
 /** How far a session expiring at `expiresAt` (written at `now`) is covered by its index entry: one lifetime beyond. */
@@ -192,7 +193,9 @@ export class RedisStore implements SessionStore {
   }
 
   async create(key: string, session: NewSession): Promise<void> {
-    await this.#write(key, session, session.createdAt);
+    const writes: Promise<unknown>[] = [this.#write(key, session, session.createdAt)];
+    if (session.user !== undefined) writes.push(this.#index(session.user, session.createdAt, key, bound(session.expiresAt, session.createdAt)));
+    await Promise.all(writes);
   }
 
   async regenerate(oldKey: string, newKey: string, session: NewSession, now: number): Promise<boolean> {
@@ -204,7 +207,14 @@ export class RedisStore implements SessionStore {
       await this.#destroyChain(newKey);
       return false;
     }
-    if (oldUser !== "") await this.#index(oldUser, now, oldKey, null);
+    const user = session.user;
+    const cover = bound(session.expiresAt, now);
+    if (user !== undefined && user === oldUser) {
+      await this.#index(user, now, newKey, cover, oldKey);
+    } else {
+      if (user !== undefined) await this.#index(user, now, newKey, cover);
+      if (oldUser !== "") await this.#index(oldUser, now, "", 0, oldKey);
+    }
     return true;
   }
 
@@ -231,7 +241,7 @@ export class RedisStore implements SessionStore {
         continue;
       }
       const newUser = patch.user === undefined ? user : (patch.user ?? "");
-      if (user !== "" && user !== newUser) await this.#index(user, patch.seenAt, key, null);
+      if (user !== "" && user !== newUser) await this.#index(user, patch.seenAt, "", 0, key);
       return true;
     }
   }
@@ -268,23 +278,21 @@ export class RedisStore implements SessionStore {
     return deleted.reduce((sum, n) => sum + n, 0);
   }
 
-  /** Writes a new session hash and, when it has a user, its index entry. */
-  async #write(key: string, session: NewSession, now: number): Promise<void> {
+  /** Writes a new session hash (its index entry is the caller's business). */
+  #write(key: string, session: NewSession, now: number): Promise<void> {
     const sessionKey = this.#sessionKey(key);
-    const cover = bound(session.expiresAt, now);
     const fields: string[] = ["m:c", String(session.createdAt), "m:e", String(session.expiresAt), "m:l", String(now)];
-    if (session.user !== undefined) fields.push("m:u", session.user, "m:x", String(cover));
+    if (session.user !== undefined) fields.push("m:u", session.user, "m:x", String(bound(session.expiresAt, now)));
     for (const name of Object.keys(session.data)) fields.push(`d:${name}`, session.data[name] as string);
-    const writes: Promise<unknown>[] = [
-      this.#client.multi().hset(sessionKey, ...fields).pexpireat(sessionKey, session.expiresAt).exec().then(checkExec),
-    ];
-    if (session.user !== undefined) writes.push(this.#index(session.user, now, key, cover));
-    await Promise.all(writes);
+    return this.#client.multi().hset(sessionKey, ...fields).pexpireat(sessionKey, session.expiresAt).exec().then(checkExec);
   }
 
-  /** Adds `key` to `user`'s index with score `cover` (or removes it: null), trimming and expiring the index. */
-  #index(user: string, now: number, key: string, cover: number | null): Promise<number> {
-    return this.#client.celloIndex(this.#userKey(user), String(now), key, cover === null ? "" : String(cover));
+  /**
+   * Adds `add` (if not "") to `user`'s index with score `cover` and removes `remove` (if given), in
+   * one atomic call that also trims and expires the index.
+   */
+  #index(user: string, now: number, add: string, cover: number, remove = ""): Promise<number> {
+    return this.#client.celloIndex(this.#userKey(user), String(now), add, String(cover), remove);
   }
 
   /**
