@@ -21,52 +21,50 @@ interface Pause {
 }
 
 /**
- * Wraps an ioredis client so that the next command matching `when` waits until the test resumes it.
- * Everything else goes straight through.
+ * Wraps an ioredis client so that the `n`-th command sent after `pauseAt(n)` (counting from 0; a
+ * MULTI transaction counts once, at its EXEC) waits until the test resumes it. Everything else goes
+ * straight through.
  */
-export function pausable<T extends Client>(inner: T): { client: T; pauseAt(when: (command: string, args: unknown[]) => boolean): Pause } {
-  let trap: { when: (command: string, args: unknown[]) => boolean; reached: () => void; resumed: Promise<void> } | undefined;
+export function pausable<T extends Client>(inner: T): { client: T; pauseAt(n: number): Pause } {
+  let trap: { countdown: number; reached: () => void; resumed: Promise<void> } | undefined;
+  const gate = <R>(send: () => R): R | Promise<Awaited<R>> => {
+    const armed = trap;
+    if (armed === undefined || armed.countdown-- > 0) return send();
+    trap = undefined;
+    armed.reached();
+    return armed.resumed.then(send) as Promise<Awaited<R>>;
+  };
   const wrapped = new Proxy(inner, {
     get(target, property) {
       const value: unknown = Reflect.get(target, property, target);
       if (typeof value !== "function") return value;
-      return (...args: unknown[]) => {
-        const armed = trap;
-        if (armed !== undefined && typeof property === "string" && armed.when(property, args)) {
-          trap = undefined;
-          armed.reached();
-          return armed.resumed.then(() => (value as (...a: unknown[]) => unknown).apply(target, args));
-        }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
+      const method = value as (...a: unknown[]) => unknown;
+      if (property === "multi") {
+        return (...args: unknown[]) => {
+          const pipeline = method.apply(target, args) as { exec: (...a: unknown[]) => unknown };
+          const exec = pipeline.exec.bind(pipeline);
+          pipeline.exec = (...a: unknown[]) => gate(() => exec(...a));
+          return pipeline;
+        };
+      }
+      // Commands only: defineCommand, duplicate and the like are not counted.
+      if (typeof property !== "string" || !/^(cello|h|z|del|exists|pexpire)/.test(property)) return method.bind(target);
+      return (...args: unknown[]) => gate(() => method.apply(target, args));
     },
   });
   return {
     client: wrapped,
-    pauseAt(when) {
+    pauseAt(n) {
       let reached!: () => void;
       let resume!: () => void;
       const resumed = new Promise<void>((resolve) => (resume = resolve));
       const hit = new Promise<void>((resolve) => (reached = resolve));
-      trap = { when, reached, resumed };
-      let timer: NodeJS.Timeout | undefined;
-      const never = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error("the store never sent the command the test pauses at")), 5_000);
-      });
-      return { reached: Promise.race([hit, never]).finally(() => clearTimeout(timer)), resume };
+      trap = { countdown: n, reached, resumed };
+      return { reached: hit, resume };
     },
   };
 }
 
-/** Step 2 of regenerate: the old key becomes a tombstone. */
-const beforeRetire = (command: string) => command === "celloRetire";
-/** Step 3: the old key leaves its user's index (celloIndex(key, now, add, score, remove)). */
-const beforeUnindex = (command: string, args: unknown[]) => command === "celloIndex" && typeof args[4] === "string" && args[4] !== "";
-
-/**
- * @param newClient a fresh ioredis client (Redis or Cluster)
- * @param cleanup deletes every key under a prefix the tests used
- */
 export function regenerateRaceSuite(name: string, newClient: () => Client, cleanup: (client: Client, prefix: string) => Promise<void>): void {
   describe(`RedisStore regenerate against a concurrent destroy (${name})`, () => {
     const used: [Client, string][] = [];
@@ -88,46 +86,51 @@ export function regenerateRaceSuite(name: string, newClient: () => Client, clean
       return { raw, prefix, store, pauseAt, now, session };
     };
 
-    for (const [label, pausePoint] of [
-      ["before the old key is retired", beforeRetire],
-      ["after the old key is retired, before the index moves", beforeUnindex],
-    ] as const) {
-      test(`destroy(old) ${label}: the new session does not survive`, async () => {
-        const { raw, prefix, store, pauseAt, now, session } = setup();
-        const [oldKey, newKey] = [randomUUID(), randomUUID()];
-        await store.create(oldKey, session("alice"));
-        const pause = pauseAt(pausePoint);
-        const moving = store.regenerate(oldKey, newKey, session("alice"), now + 1);
-        await pause.reached;
-        await store.destroy(oldKey);
-        pause.resume();
-        const moved = await moving;
-        assert.equal(moved, pausePoint === beforeUnindex, "false when the old session was gone before it could be retired");
-        assert.equal(await store.get(newKey), null, "the new session is gone");
-        assert.equal(await store.get(oldKey), null);
-        for (const key of [newKey, oldKey]) assert.equal(await raw.exists(`${prefix}s:{${key}}`), 0, "nothing is left under either key");
-        assert.deepEqual(await store.listByUser("alice"), []);
-      });
+    /**
+     * Runs `round(n)` for n = 0, 1, 2, ...: each pauses the regenerate before its n-th command, until
+     * a round's regenerate finishes without reaching a pause (every gap has been tried).
+     */
+    const everyGap = async (round: (n: number) => Promise<boolean>) => {
+      let n = 0;
+      while (await round(n)) n++;
+      assert.ok(n >= 2, `regenerate sent ${n} commands; at least writing the new session and retiring the old one`);
+    };
+    /** true once the pause is reached; false if `work` finished first. */
+    const reaches = (pause: Pause, work: Promise<unknown>) => Promise.race([pause.reached.then(() => true), work.then(() => false)]);
 
-      test(`destroyByUser ${label}: the new session does not survive`, async () => {
-        const { store, pauseAt, now, session } = setup();
-        const [oldKey, newKey, otherDevice] = [randomUUID(), randomUUID(), randomUUID()];
-        await store.create(oldKey, session("alice"));
-        await store.create(otherDevice, session("alice"));
-        const pause = pauseAt(pausePoint);
-        const moving = store.regenerate(oldKey, newKey, session("alice"), now + 1);
-        await pause.reached;
-        assert.equal(await store.destroyByUser("alice"), 2, "two sessions: the one being regenerated counts once");
-        pause.resume();
-        await moving;
-        assert.equal(await store.get(newKey), null, "the new session is gone");
-        assert.equal(await store.get(otherDevice), null);
-        assert.deepEqual(await store.listByUser("alice"), []);
+    // A listing prunes entries it thinks dead: it must not prune the old key while it is a tombstone.
+    for (const destroyer of ["destroy(old)", "destroyByUser", "listByUser then destroyByUser"] as const) {
+      test(`${destroyer} landing between any two of regenerate's commands: nothing of the session survives`, async () => {
+        await everyGap(async (n) => {
+          const { raw, prefix, store, pauseAt, now, session } = setup();
+          const [oldKey, newKey, otherDevice] = [randomUUID(), randomUUID(), randomUUID()];
+          await store.create(oldKey, session("alice"));
+          await store.create(otherDevice, session("alice"));
+          const pause = pauseAt(n);
+          const moving = store.regenerate(oldKey, newKey, session("alice"), now + 1);
+          if (!(await reaches(pause, moving))) {
+            assert.equal(await moving, true, "undisturbed, the session moves");
+            return false;
+          }
+          if (destroyer === "destroy(old)") await store.destroy(oldKey);
+          else {
+            if (destroyer !== "destroyByUser") await store.listByUser("alice");
+            assert.equal(await store.destroyByUser("alice"), 2, `gap ${n}: the session being regenerated counts once`);
+          }
+          pause.resume();
+          await moving;
+          assert.equal(await store.get(newKey), null, `gap ${n}: the new session is gone`);
+          assert.equal(await store.get(oldKey), null, `gap ${n}`);
+          for (const key of [newKey, oldKey]) assert.equal(await raw.exists(`${prefix}s:{${key}}`), 0, `gap ${n}: nothing is left under either key`);
+          const left = await store.listByUser("alice");
+          assert.deepEqual(left.length, destroyer === "destroy(old)" ? 1 : 0, `gap ${n}: only the other device, if anything`);
+          return true;
+        });
       });
     }
 
-    test("over HTTP: app.sessions.destroyAll between the regenerate's commands logs the late request out", async () => {
-      for (const pausePoint of [beforeRetire, beforeUnindex]) {
+    test("over HTTP: app.sessions.destroyAll between any two of the regenerate's commands logs the late request out", async () => {
+      await everyGap(async (n) => {
         const { store, pauseAt } = setup();
         const t = await sessionApp(store, { userKey: "user_id" });
         try {
@@ -137,22 +140,29 @@ export function regenerateRaceSuite(name: string, newClient: () => Client, clean
           const lateJar = new CookieJar();
           lateJar.cookies.set("session_id", old);
           const late = client(t.served, lateJar);
-          const pause = pauseAt(pausePoint);
-          const pending = late.request("POST", "/regenerate-after");
-          await pause.reached;
+          // The late request loads its session and parks; the pause is armed for its commit only.
+          const pending = late.request("POST", "/regenerate-after?gate=g");
+          await c.request("GET", "/gate/g/arrived");
+          const pause = pauseAt(n);
+          await c.request("POST", "/gate/g/open");
+          if (!(await reaches(pause, pending))) {
+            assert.equal((await pending).setCookies.length, 1, "undisturbed, the session moves");
+            return false;
+          }
           assert.equal(await t.app.sessions.destroyAll("alice"), 1);
           pause.resume();
           const res = await pending;
           assert.equal(res.status, 200);
-          // Before the retire: no cookie at all. After it: the cookie names a session already destroyed.
-          assert.equal(res.setCookies.length, pausePoint === beforeRetire ? 0 : 1);
-          assert.equal((await late.request("GET", "/me")).status, 401, "the late request's client is logged out");
-          assert.equal((await c.request("GET", "/me")).status, 401, "the old cookie is logged out");
+          // Early gaps: no cookie at all. Later ones: the cookie names a session already destroyed.
+          assert.ok(res.setCookies.length <= 1);
+          assert.equal((await late.request("GET", "/me")).status, 401, `gap ${n}: the late request's client is logged out`);
+          assert.equal((await c.request("GET", "/me")).status, 401, `gap ${n}: the old cookie is logged out`);
           assert.deepEqual(await t.app.sessions.list("alice"), []);
+          return true;
         } finally {
           await t.close();
         }
-      }
+      });
     });
   });
 }
