@@ -365,9 +365,10 @@ export function sessionStoreSuite(name: string, make: () => Promise<StoreUnderTe
         lateJar.cookies.set("session_id", old);
         const late = client(t.served, lateJar);
         const pending = late.request("POST", `/regenerate-after?gate=${gate}`);
-        await c.request("GET", `/gate/${gate}/arrived`);
+        const driver = t.client(); // no cookie: the gate requests load no session
+        await driver.request("GET", `/gate/${gate}/arrived`);
         const finish = async () => {
-          await c.request("POST", `/gate/${gate}/open`);
+          await driver.request("POST", `/gate/${gate}/open`);
           return pending;
         };
         return { c, old, late, finish };
@@ -417,10 +418,11 @@ export function sessionStoreSuite(name: string, make: () => Promise<StoreUnderTe
         secondJar.cookies.set("session_id", first.old);
         const second = client(t.served, secondJar);
         const pending = second.request("POST", "/regenerate-after?gate=second");
-        await first.c.request("GET", "/gate/second/arrived");
+        const driver = t.client();
+        await driver.request("GET", "/gate/second/arrived");
         const won = await first.finish();
         assert.equal(won.setCookies.length, 1);
-        await first.c.request("POST", "/gate/second/open");
+        await driver.request("POST", "/gate/second/open");
         const lost = await pending;
         assert.deepEqual(lost.setCookies, [], "the old session was already gone");
         assert.equal((await t.app.sessions.list("bob")).length, 1);

@@ -142,9 +142,11 @@ export function regenerateRaceSuite(name: string, newClient: () => Client, clean
           const late = client(t.served, lateJar);
           // The late request loads its session and parks; the pause is armed for its commit only.
           const pending = late.request("POST", "/regenerate-after?gate=g");
-          await c.request("GET", "/gate/g/arrived");
+          // Gates are driven by a client with no cookie, which sends no store command at all.
+          const driver = t.client();
+          await driver.request("GET", "/gate/g/arrived");
           const pause = pauseAt(n);
-          await c.request("POST", "/gate/g/open");
+          await driver.request("POST", "/gate/g/open");
           if (!(await reaches(pause, pending))) {
             assert.equal((await pending).setCookies.length, 1, "undisturbed, the session moves");
             return false;
