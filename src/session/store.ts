@@ -88,6 +88,11 @@ export interface SessionStore {
    * destroy also removes the session under `newKey` (RedisStore: the new session is written first,
    * then the old key becomes a tombstone naming the new one, which a later destroy follows).
    *
+   * Once the move is complete, `destroyByUser` finds the session under the new key. A
+   * `destroy(oldKey)` from a request that loaded the old session before the move but commits after
+   * it finds nothing to delete in an atomic store (the move won that race, and its response carries
+   * the new cookie); RedisStore's tombstone makes it reach the new key as well.
+   *
    * `session.createdAt` is the old session's creation time (regenerate does not reset an absolute
    * timeout); `now` is when the request commits, and the new session's last-seen time.
    */

@@ -151,8 +151,8 @@ export class SqliteStore implements SessionStore {
       return true;
     }).immediate as (key: string, patch: SessionPatch) => boolean;
     this.#regenerate = this.db.transaction((oldKey: string, newKey: string, session: NewSession, now: number) => {
-      // Under the write lock: a logout or destroyByUser (in any process) either committed before,
-      // and the old row is gone, or waits until this one has moved it, and then finds the new row.
+      // Under the write lock, a logout or destroyByUser in any process is wholly before or after:
+      // before, the old row is gone and nothing moves; after, destroyByUser finds the new row.
       if (sql.isLive.get(oldKey, now) === undefined) return false;
       sql.deleteSession.run(oldKey);
       sql.insertSession.run(newKey, session.createdAt, session.expiresAt, now, session.user ?? null, JSON.stringify(session.data));
