@@ -77,6 +77,11 @@ const registry = {
     status: 500,
     message: (what: string) => `${what} needs a server-side store: CookieStore keeps no sessions on the server to list or revoke`,
   },
+  CELLO_SESSION_STORE_METHOD_MISSING: {
+    status: 500,
+    message: (method: string, why: string) =>
+      `Invalid option "store": the store has no ${method}() method (${why}); implement it as documented by SessionStore in cello's src/session/store.ts`,
+  },
   CELLO_INVALID_ROUTE: { status: 500, message: (why: string) => `Invalid route: ${why}` },
   CELLO_MISSING_DRIVER: {
     status: 500,

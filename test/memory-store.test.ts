@@ -67,6 +67,76 @@ describe("MemoryStore", () => {
     store.close();
   });
 
+  test("full: sessions with no user are evicted before logged-in ones (a flood cannot log users out)", async () => {
+    const store = new MemoryStore({ maxSessions: 4 });
+    const t = await sessionApp(store, { userKey: "user_id" });
+    try {
+      const alice = t.client();
+      const bob = t.client();
+      await alice.request("POST", "/login", { user: "alice" });
+      await bob.request("POST", "/login", { user: "bob" });
+      // Failed logins that leave a flash message: each one a new anonymous session.
+      for (let i = 0; i < 30; i++) assert.equal((await t.client().request("POST", "/flash")).status, 200);
+      assert.equal(store.size, 4);
+      assert.deepEqual((await alice.request("GET", "/me")).json, { user_id: "alice", role: "admin" });
+      assert.deepEqual((await bob.request("GET", "/me")).json, { user_id: "bob", role: "admin" });
+      const lastAnonymous = t.client();
+      await lastAnonymous.request("POST", "/flash");
+      assert.deepEqual((await lastAnonymous.request("GET", "/flash")).json, { notice: "saved!" }, "the newest anonymous sessions stay");
+    } finally {
+      await t.close();
+      store.close();
+    }
+  });
+
+  test("full: anonymous ones first, oldest first; then logged-in ones, least recently used first", () => {
+    const store = new MemoryStore({ maxSessions: 3, clock: () => 0 });
+    const withUser = (user: string) => ({ ...record(1_000), user });
+    store.create("u1", withUser("alice"));
+    store.create("a1", record(1_000));
+    store.create("u2", withUser("bob"));
+    store.create("a2", record(1_000));
+    assert.equal(store.get("a1"), null, "the anonymous one went, though u1 is older");
+    store.create("u3", withUser("carol"));
+    assert.equal(store.get("a2"), null);
+    assert.ok(store.get("u1") && store.get("u2") && store.get("u3"));
+    // A logged-out session (user cleared) is anonymous again and goes first.
+    store.update("u2", { clear: true, set: {}, delete: [], expiresAt: 1_000, seenAt: 0, user: null });
+    store.create("u4", withUser("dave"));
+    assert.equal(store.get("u2"), null);
+    // A login (user set on an anonymous session) protects it.
+    store.create("a3", record(1_000));
+    store.update("a3", { clear: false, set: {}, delete: [], expiresAt: 1_000, seenAt: 0, user: "erin" });
+    store.create("u5", withUser("frank"));
+    assert.equal(store.size, 3);
+    assert.notEqual(store.get("a3"), null, "logged in now, so the least recently used logged-in one went");
+    assert.equal(store.get("u3"), null);
+    assert.deepEqual(store.listByUser("erin").map((s) => s.idHash), ["a3"]);
+    store.close();
+  });
+
+  test("maxSessions is checked at construction with a stable code", () => {
+    for (const maxSessions of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(() => new MemoryStore({ maxSessions }), (error: Error & { code?: string }) => error.code === "CELLO_INVALID_OPTION" && /"maxSessions"/.test(error.message));
+    }
+  });
+
+  test("regenerate moves a live session atomically, and refuses a missing or expired one", () => {
+    let now = 0;
+    const store = new MemoryStore({ clock: () => now });
+    store.create("old", { ...record(1_000), user: "alice" });
+    assert.equal(store.regenerate("old", "new", { data: { b: "2" }, createdAt: 0, expiresAt: 2_000, user: "alice" }, 500), true);
+    assert.equal(store.get("old"), null);
+    assert.deepEqual({ ...store.get("new")?.data }, { b: "2" });
+    assert.deepEqual(store.listByUser("alice"), [{ idHash: "new", createdAt: 0, lastSeenAt: 500, expiresAt: 2_000 }]);
+    assert.equal(store.regenerate("old", "again", record(3_000), 600), false, "already moved");
+    assert.equal(store.get("again"), null);
+    now = 2_000;
+    assert.equal(store.regenerate("new", "late", record(9_000), 2_000), false, "expired at now");
+    assert.equal(store.get("late"), null);
+    store.close();
+  });
+
   test("size counts live records; sweep() drops expired ones", () => {
     let now = 0;
     const store = new MemoryStore({ clock: () => now });

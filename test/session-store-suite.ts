@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Signer } from "../src/cookie/signer.js";
 import { SESSION_SIGNING_PURPOSE } from "../src/session/middleware.js";
-import type { CookieStore, SessionStore } from "../src/index.js";
+import { SessionConfig, type CookieStore, type SessionOptions, type SessionStore } from "../src/index.js";
 import { CookieJar, client } from "./helpers/http.js";
 import { OLD_SECRET, SECRET, sessionApp, type SessionApp } from "./helpers/session-app.js";
 
@@ -339,4 +339,136 @@ export function sessionStoreSuite(name: string, make: () => Promise<StoreUnderTe
       });
     }
   });
+
+  if (serverSide) {
+    describe(`session suite: ${name}: regenerate never brings back a revoked session`, () => {
+      const made: StoreUnderTest[] = [];
+      const apps: SessionApp[] = [];
+      const newApp = async (options: Parameters<typeof sessionApp>[1] = {}) => {
+        const subject = await make();
+        made.push(subject);
+        const app = await sessionApp(subject.store, options);
+        apps.push(app);
+        return app;
+      };
+      after(async () => {
+        for (const app of apps) await app.close();
+        for (const subject of made) await subject.cleanup?.();
+      });
+
+      /** Logs in, then starts a request on a copy of the cookie that loads the session and parks before regenerate(). */
+      const lateRegenerate = async (t: SessionApp, gate: string, user?: string) => {
+        const c = t.client();
+        await c.request("POST", "/login", user === undefined ? undefined : { user });
+        const old = c.jar.cookies.get("session_id") as string;
+        const lateJar = new CookieJar();
+        lateJar.cookies.set("session_id", old);
+        const late = client(t.served, lateJar);
+        const pending = late.request("POST", `/regenerate-after?gate=${gate}`);
+        const driver = t.client(); // no cookie: the gate requests load no session
+        await driver.request("GET", `/gate/${gate}/arrived`);
+        const finish = async () => {
+          await driver.request("POST", `/gate/${gate}/open`);
+          return pending;
+        };
+        return { c, old, late, finish };
+      };
+      const readsLoggedOut = async (t: SessionApp, cookie: string) => {
+        const jar = new CookieJar();
+        jar.cookies.set("session_id", cookie);
+        return (await client(t.served, jar).request("GET", "/me")).status === 401;
+      };
+
+      test("a logout that lands while a regenerate is in flight wins: no new session, no cookie", async () => {
+        const t = await newApp();
+        const { c, old, late, finish } = await lateRegenerate(t, "logout");
+        assert.equal((await c.request("POST", "/logout")).status, 200);
+        const res = await finish();
+        assert.equal(res.status, 200);
+        assert.deepEqual(res.setCookies, [], "the late request sends no Set-Cookie");
+        assert.ok(await readsLoggedOut(t, old), "the old cookie reads as logged out");
+        assert.equal((await late.request("GET", "/me")).status, 401, "the late request's client is logged out");
+      });
+
+      test("log out everywhere (app.sessions.destroyAll) that lands while a regenerate is in flight wins", async () => {
+        const t = await newApp({ userKey: "user_id" });
+        const { old, late, finish } = await lateRegenerate(t, "destroy-all", "alice");
+        assert.equal(await t.app.sessions.destroyAll("alice"), 1);
+        const res = await finish();
+        assert.deepEqual(res.setCookies, [], "the late request sends no Set-Cookie");
+        assert.ok(await readsLoggedOut(t, old));
+        assert.equal((await late.request("GET", "/me")).status, 401);
+        assert.deepEqual(await t.app.sessions.list("alice"), [], "nothing of alice's is left");
+      });
+
+      test("a session that expired while the request waited is not regenerated", async () => {
+        const t = await newApp({ maxAge: 60 });
+        const { old, late, finish } = await lateRegenerate(t, "expiry");
+        t.clock.advance(60_000);
+        const res = await finish();
+        assert.deepEqual(res.setCookies, []);
+        assert.ok(await readsLoggedOut(t, old));
+        assert.equal((await late.request("GET", "/me")).status, 401);
+      });
+
+      test("two regenerates of one session: one successor only", async () => {
+        const t = await newApp({ userKey: "user_id" });
+        const first = await lateRegenerate(t, "first", "bob");
+        const secondJar = new CookieJar();
+        secondJar.cookies.set("session_id", first.old);
+        const second = client(t.served, secondJar);
+        const pending = second.request("POST", "/regenerate-after?gate=second");
+        const driver = t.client();
+        await driver.request("GET", "/gate/second/arrived");
+        const won = await first.finish();
+        assert.equal(won.setCookies.length, 1);
+        await driver.request("POST", "/gate/second/open");
+        const lost = await pending;
+        assert.deepEqual(lost.setCookies, [], "the old session was already gone");
+        assert.equal((await t.app.sessions.list("bob")).length, 1);
+        assert.deepEqual((await first.late.request("GET", "/me")).json, { user_id: "bob", role: "admin" });
+      });
+
+      test("a live session moves: request's changes kept, old ID dead, the new one listed under its user", async () => {
+        const t = await newApp({ userKey: "user_id" });
+        const { c, old, late, finish } = await lateRegenerate(t, "live", "carol");
+        const before = await t.app.sessions.list("carol");
+        const res = await finish();
+        assert.equal(res.setCookies.length, 1);
+        assert.ok(await readsLoggedOut(t, old));
+        const peek = await late.request("GET", "/peek");
+        assert.deepEqual(peek.json.data, { user_id: "carol", role: "admin", regenerated: true });
+        const listed = await t.app.sessions.list("carol");
+        assert.equal(listed.length, 1);
+        assert.notEqual(listed[0]?.idHash, before[0]?.idHash);
+        assert.equal(listed[0]?.createdAt, before[0]?.createdAt, "regenerate keeps the creation time");
+        assert.equal(await t.app.sessions.destroyAll("carol"), 1);
+        assert.equal((await late.request("GET", "/me")).status, 401);
+        assert.equal((await c.request("GET", "/me")).status, 401);
+      });
+
+      test("a store missing a method the engine needs is refused when SessionConfig is built, naming it", async () => {
+        const subject = await make();
+        made.push(subject);
+        const store = subject.store as unknown as Record<string, (...args: unknown[]) => unknown>;
+        const without = (...missing: string[]) => {
+          const partial: Record<string, unknown> = {};
+          for (const method of ["get", "create", "update", "regenerate", "destroy", "listByUser", "destroyByUser"]) {
+            if (!missing.includes(method)) partial[method] = (store[method] as (...args: unknown[]) => unknown).bind(store);
+          }
+          return partial as never;
+        };
+        const refuses = (options: Partial<SessionOptions>, method: string) =>
+          assert.throws(
+            () => new SessionConfig({ secret: SECRET, ...options }),
+            (error: Error & { code?: string }) => error.code === "CELLO_SESSION_STORE_METHOD_MISSING" && error.message.includes(`${method}()`),
+          );
+        refuses({ store: without("regenerate") }, "regenerate");
+        refuses({ store: without("update") }, "update");
+        refuses({ store: without("destroyByUser"), userKey: "user_id" }, "destroyByUser");
+        // Without userKey the by-user methods are not needed.
+        assert.ok(new SessionConfig({ secret: SECRET, store: without("listByUser", "destroyByUser") }));
+      });
+    });
+  }
 }

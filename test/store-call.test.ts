@@ -76,6 +76,9 @@ class HangingStore implements SessionStore {
   update(...args: Parameters<MemoryStore["update"]>) {
     return Promise.resolve(this.inner.update(...args));
   }
+  regenerate(...args: Parameters<MemoryStore["regenerate"]>) {
+    return Promise.resolve(this.inner.regenerate(...args));
+  }
   destroy(key: string) {
     return Promise.resolve(this.inner.destroy(key));
   }

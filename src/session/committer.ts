@@ -9,7 +9,7 @@
 import type { Response } from "../response.js";
 import type { SessionConfig } from "./config.js";
 import type { Session, SessionChanges } from "./session.js";
-import { after, both } from "./awaitable.js";
+import { after } from "./awaitable.js";
 import { SessionCookieWriter, varyOnCookie } from "./session-cookie.js";
 import { storeKey } from "./session-id.js";
 import { callStore } from "./store-call.js";
@@ -110,20 +110,24 @@ export class SessionCommitter {
     if (isModified(c) && !isEmptyAfter(c)) checkSize(config, c);
 
     if (c.isNew) {
-      const drop = c.dropLoaded && loadedKey !== undefined ? call(() => store.destroy(loadedKey)) : undefined;
+      // regenerate() or destroy(): the loaded session is retired.
+      const oldKey = c.dropLoaded ? loadedKey : undefined;
       if (isEmptyAfter(c)) {
-        return after(drop, () => {
-          if (c.dropLoaded) cookie.delete(response);
-        });
+        // destroy() (or regenerate() then clear()): only the old key is dropped.
+        return oldKey === undefined ? undefined : after(call(() => store.destroy(oldKey)), () => cookie.delete(response));
       }
       // regenerate() keeps the creation time, so the absolute timeout cannot be reset by it.
       const createdAt = c.createdAt ?? now;
       const expiresAt = expiryFrom(config, createdAt, now);
       const user = userOf(config, c);
-      const create = call(() =>
-        store.create(storeKey(c.id), { data: Object.fromEntries(c.data), createdAt, expiresAt, ...(user !== null && { user }) }),
-      );
-      return after(both(drop, create), () => cookie.set(response, signed(), expiresAt, now));
+      const session = { data: Object.fromEntries(c.data), createdAt, expiresAt, ...(user !== null && { user }) };
+      if (oldKey === undefined) return after(call(() => store.create(storeKey(c.id), session)), () => cookie.set(response, signed(), expiresAt, now));
+      // Only a session that is still live moves: one revoked meanwhile (logout, destroyAll) by a
+      // request that finished while this one awaited must not come back under a new ID. false: no
+      // new session, and no cookie at all (a deletion would clobber whatever the browser holds now).
+      return after(call(() => store.regenerate(oldKey, storeKey(c.id), session, now)), (moved) => {
+        if (moved) cookie.set(response, signed(), expiresAt, now);
+      });
     }
 
     const key = loadedKey as string;

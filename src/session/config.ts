@@ -122,14 +122,12 @@ export class SessionConfig {
     }
     checkCookieRules(this);
 
-    this.store = options.store ?? new MemoryStore();
-    if (!(this.store instanceof CookieStore) && !isSessionStore(this.store)) {
-      throw createError("CELLO_INVALID_OPTION", "store", "must be a MemoryStore, CookieStore, SqliteStore, RedisStore or another SessionStore");
-    }
     if (options.userKey !== undefined && (typeof options.userKey !== "string" || options.userKey === "")) {
       throw createError("CELLO_INVALID_OPTION", "userKey", "must be a non-empty string naming a session key");
     }
     this.userKey = options.userKey;
+    this.store = options.store ?? new MemoryStore();
+    if (!(this.store instanceof CookieStore)) checkSessionStore(this.store, this.userKey !== undefined);
     this.storeTimeout = options.storeTimeout ?? 2000;
     if (!Number.isSafeInteger(this.storeTimeout) || this.storeTimeout <= 0) {
       throw createError("CELLO_INVALID_OPTION", "storeTimeout", `must be a positive whole number of milliseconds, got ${String(this.storeTimeout)}`);
@@ -236,14 +234,28 @@ function checkCookieRules(config: SessionConfig): void {
   }
 }
 
-function isSessionStore(value: unknown): value is SessionStore {
-  const store = value as Partial<SessionStore> | null;
-  return (
-    typeof store === "object" &&
-    store !== null &&
-    typeof store.get === "function" &&
-    typeof store.create === "function" &&
-    typeof store.update === "function" &&
-    typeof store.destroy === "function"
-  );
+/** What every server-side store must do; `regenerate` keeps a revoked session from coming back. */
+const STORE_METHODS = ["get", "create", "update", "regenerate", "destroy"] as const;
+/** What `app.sessions.list/destroyAll` need, checked when `userKey` enables them. */
+const USER_METHODS = ["listByUser", "destroyByUser"] as const;
+
+/**
+ * Refuses a store that lacks a method the engine calls, at construction rather than on the first
+ * request that needs it (a custom store written against an older contract has no `regenerate`).
+ * Something that is no store at all (none of the methods) gets the generic "store" message.
+ */
+function checkSessionStore(value: unknown, byUser: boolean): asserts value is SessionStore {
+  const store = value as Record<string, unknown> | null;
+  const has = (method: string) => typeof store?.[method] === "function";
+  if (typeof store !== "object" || store === null || !STORE_METHODS.some(has)) {
+    throw createError("CELLO_INVALID_OPTION", "store", "must be a MemoryStore, CookieStore, SqliteStore, RedisStore or another SessionStore");
+  }
+  for (const method of STORE_METHODS) {
+    if (!has(method)) throw createError("CELLO_SESSION_STORE_METHOD_MISSING", method, "every session store needs it");
+  }
+  if (byUser) {
+    for (const method of USER_METHODS) {
+      if (!has(method)) throw createError("CELLO_SESSION_STORE_METHOD_MISSING", method, 'the "userKey" option needs it');
+    }
+  }
 }

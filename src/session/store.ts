@@ -71,6 +71,32 @@ export interface SessionStore {
    * Resolves to whether it existed.
    */
   update(key: string, patch: SessionPatch): Awaitable<boolean>;
+  /**
+   * Moves a session to a new key (`request.session.regenerate()`): creates `session` under `newKey`
+   * and retires `oldKey`, but only if the session under `oldKey` is still live (present and
+   * `expiresAt > now`). Resolves to whether it was; when it was not, nothing is created and the
+   * request sends no cookie.
+   *
+   * The guarantee: a session that was destroyed (`destroy`, `destroyByUser`) or had expired when this
+   * runs is never brought back under a new key. A request that loaded the session before a logout or
+   * "log out everywhere" and regenerates after an `await` would otherwise log the user back in.
+   *
+   * The simplest way to keep it is one atomic step: "if `oldKey` is live, delete it and create
+   * `newKey`" (a transaction, a lock, a script). A store that cannot span both keys atomically must
+   * give the same guarantee another way: for any `destroy(oldKey)` or `destroyByUser` that runs
+   * concurrently, either this resolves false and leaves no live session under `newKey`, or that
+   * destroy also removes the session under `newKey` (RedisStore: the new session is written first,
+   * then the old key becomes a tombstone naming the new one, which a later destroy follows).
+   *
+   * Once the move is complete, `destroyByUser` finds the session under the new key. A
+   * `destroy(oldKey)` from a request that loaded the old session before the move but commits after
+   * it finds nothing to delete in an atomic store (the move won that race, and its response carries
+   * the new cookie); RedisStore's tombstone makes it reach the new key as well.
+   *
+   * `session.createdAt` is the old session's creation time (regenerate does not reset an absolute
+   * timeout); `now` is when the request commits, and the new session's last-seen time.
+   */
+  regenerate(oldKey: string, newKey: string, session: NewSession, now: number): Awaitable<boolean>;
   /** Deletes the session under `key` (and its user index entry). Deleting nothing is fine. */
   destroy(key: string): Awaitable<void>;
   /** The live sessions of `user`. Needs `userKey`. */

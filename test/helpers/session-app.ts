@@ -87,6 +87,43 @@ export async function sessionApp(
     return {};
   });
 
+  // Gates order interleavings without timing: a request parks at a named gate (after loading its
+  // session) until the test opens it; GET /gate/{name}/arrived answers once a request is parked there.
+  const gates = new Map<string, { arrived: Promise<void>; arrive: () => void; opened: Promise<void>; open: () => void }>();
+  const gate = (name: string) => {
+    let entry = gates.get(name);
+    if (entry === undefined) {
+      let arrive = () => undefined as void;
+      let open = () => undefined as void;
+      const arrived = new Promise<void>((resolve) => (arrive = resolve));
+      const opened = new Promise<void>((resolve) => (open = resolve));
+      gates.set(name, (entry = { arrived, arrive, opened, open }));
+    }
+    return entry;
+  };
+  app.get("/gate/{name}/arrived", async (req) => {
+    await gate(req.params["name"] as string).arrived;
+    return {};
+  });
+  app.post("/gate/{name}/open", (req) => {
+    gate(req.params["name"] as string).open();
+    return {};
+  });
+  /** Reads the session, waits (at ?gate=name, or ?delay=ms), then regenerates and writes a key. */
+  app.post("/regenerate-after", async (req) => {
+    const before = req.session.id;
+    req.session.get("user_id");
+    const name = req.query["gate"];
+    if (name !== undefined) {
+      const g = gate(name);
+      g.arrive();
+      await g.opened;
+    } else if (req.query["delay"]) await sleep(Number(req.query["delay"]));
+    req.session.regenerate();
+    req.session.set("regenerated", true);
+    return { before, after: req.session.id };
+  });
+
   const served = await serve(app);
   return {
     app,

@@ -3,10 +3,16 @@
  * only, and everything is lost on restart: use SqliteStore or RedisStore beyond development and
  * single-process apps.
  */
+import { createError } from "../../errors.js";
 import type { NewSession, SessionInfo, SessionPatch, SessionRecord, SessionStore } from "../store.js";
 
 export interface MemoryStoreOptions {
-  /** Most sessions kept; past it, expired ones go first, then the least recently used. Default 100000. */
+  /**
+   * Most sessions kept. Past it, expired ones go first, then the least recently used session that
+   * belongs to no user (no `userKey` value), and only when none is left the least recently used
+   * logged-in one: a flood of anonymous sessions (failed logins, flash messages) cannot log real
+   * users out. Default 100000.
+   */
   maxSessions?: number;
   /** How often expired sessions are swept, in milliseconds. Default 60000. The timer never keeps the process alive. */
   sweepInterval?: number;
@@ -31,6 +37,11 @@ const FULL_SWEEP_INTERVAL = 1000;
 export class MemoryStore implements SessionStore {
   /** Insertion order is recency order: a read moves the entry to the end. */
   readonly #entries = new Map<string, Entry>();
+  /**
+   * The keys of entries with no user, in the same recency order: the second list that lets eviction
+   * take the oldest anonymous session in O(1) rather than scanning past logged-in ones.
+   */
+  readonly #anonymous = new Set<string>();
   readonly #byUser = new Map<string, Set<string>>();
   readonly #maxSessions: number;
   readonly #clock: () => number;
@@ -42,12 +53,14 @@ export class MemoryStore implements SessionStore {
    * every entry already evicted: O(n) per eviction. The kept iterator resumes where it stopped.
    */
   #evictCursor: Iterator<string> | undefined;
+  /** The same, over {@link #anonymous}. */
+  #anonymousCursor: Iterator<string> | undefined;
   #tick = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#maxSessions = options.maxSessions ?? 100_000;
     if (!Number.isSafeInteger(this.#maxSessions) || this.#maxSessions <= 0) {
-      throw new RangeError(`Invalid option "maxSessions": must be a positive integer, got ${String(options.maxSessions)}`);
+      throw createError("CELLO_INVALID_OPTION", "maxSessions", `must be a positive integer, got ${String(options.maxSessions)}`);
     }
     this.#clock = options.clock ?? Date.now;
     this.#timer = setInterval(() => this.sweep(), options.sweepInterval ?? 60_000);
@@ -77,22 +90,25 @@ export class MemoryStore implements SessionStore {
       entry.tick = ++this.#tick;
       this.#entries.delete(key);
       this.#entries.set(key, entry);
+      if (entry.user === undefined) {
+        this.#anonymous.delete(key);
+        this.#anonymous.add(key);
+      }
     }
     return { data: entry.data, createdAt: entry.createdAt, expiresAt: entry.expiresAt };
   }
 
   create(key: string, session: NewSession): void {
-    this.#makeRoom();
-    const entry: Entry = {
-      data: Object.assign(Object.create(null) as Record<string, string>, session.data),
-      createdAt: session.createdAt,
-      expiresAt: session.expiresAt,
-      lastSeenAt: session.createdAt,
-      user: session.user,
-      tick: ++this.#tick,
-    };
-    this.#entries.set(key, entry);
-    this.#index(key, entry.user);
+    this.#insert(key, session, session.createdAt);
+  }
+
+  /** Atomic because synchronous: nothing can run between the check and the move. */
+  regenerate(oldKey: string, newKey: string, session: NewSession, now: number): boolean {
+    const old = this.#entries.get(oldKey);
+    if (old === undefined || old.expiresAt <= now) return false;
+    this.destroy(oldKey);
+    this.#insert(newKey, session, now);
+    return true;
   }
 
   update(key: string, patch: SessionPatch): boolean {
@@ -155,7 +171,22 @@ export class MemoryStore implements SessionStore {
   close(): void {
     clearInterval(this.#timer);
     this.#entries.clear();
+    this.#anonymous.clear();
     this.#byUser.clear();
+  }
+
+  #insert(key: string, session: NewSession, lastSeenAt: number): void {
+    this.#makeRoom();
+    const entry: Entry = {
+      data: Object.assign(Object.create(null) as Record<string, string>, session.data),
+      createdAt: session.createdAt,
+      expiresAt: session.expiresAt,
+      lastSeenAt,
+      user: session.user,
+      tick: ++this.#tick,
+    };
+    this.#entries.set(key, entry);
+    this.#index(key, entry.user);
   }
 
   #makeRoom(): void {
@@ -167,6 +198,16 @@ export class MemoryStore implements SessionStore {
       this.#lastFullSweep = now;
       if (this.sweep() > 0) return;
     }
+    // Anonymous sessions first; while any is left, the oldest entry overall may be a logged-in one.
+    if (this.#anonymous.size > 0) {
+      let oldest = this.#anonymousCursor?.next();
+      if (oldest === undefined || oldest.done === true) {
+        this.#anonymousCursor = this.#anonymous.values();
+        oldest = this.#anonymousCursor.next();
+      }
+      if (oldest.done !== true) this.destroy(oldest.value);
+      return;
+    }
     let oldest = this.#evictCursor?.next();
     if (oldest === undefined || oldest.done === true) {
       this.#evictCursor = this.#entries.keys();
@@ -175,15 +216,22 @@ export class MemoryStore implements SessionStore {
     if (oldest.done !== true) this.destroy(oldest.value);
   }
 
+  /** Files `key` under its user (for listByUser), or among the anonymous sessions (evicted first). */
   #index(key: string, user: string | undefined): void {
-    if (user === undefined) return;
+    if (user === undefined) {
+      this.#anonymous.add(key);
+      return;
+    }
     let keys = this.#byUser.get(user);
     if (keys === undefined) this.#byUser.set(user, (keys = new Set()));
     keys.add(key);
   }
 
   #unindex(key: string, user: string | undefined): void {
-    if (user === undefined) return;
+    if (user === undefined) {
+      this.#anonymous.delete(key);
+      return;
+    }
     const keys = this.#byUser.get(user);
     if (keys === undefined) return;
     keys.delete(key);

@@ -79,11 +79,12 @@ export class SqliteStore implements SessionStore {
   readonly #clock: () => number;
   readonly #timer: NodeJS.Timeout;
   readonly #sql: Record<
-    | "load" | "liveData" | "insertSession" | "write" | "setUser" | "deleteSession" | "listUser" | "keysOfUser" | "sweep",
+    | "load" | "liveData" | "isLive" | "insertSession" | "write" | "setUser" | "deleteSession" | "listUser" | "keysOfUser" | "sweep",
     Statement
   >;
   readonly #create: (key: string, session: NewSession) => void;
   readonly #update: (key: string, patch: SessionPatch) => boolean;
+  readonly #regenerate: (oldKey: string, newKey: string, session: NewSession, now: number) => boolean;
   readonly #destroyByUser: (user: string) => number;
   readonly #begin: Statement;
   readonly #commit: Statement;
@@ -123,6 +124,7 @@ export class SqliteStore implements SessionStore {
     this.#sql = {
       load: this.db.prepare(`SELECT created_at, expires_at, data FROM ${sessions} WHERE key = ?`),
       liveData: this.db.prepare(`SELECT data FROM ${sessions} WHERE key = ? AND expires_at > ?`).pluck(),
+      isLive: this.db.prepare(`SELECT 1 FROM ${sessions} WHERE key = ? AND expires_at > ?`).pluck(),
       insertSession: this.db.prepare(`INSERT OR REPLACE INTO ${sessions} (key, created_at, expires_at, last_seen_at, user, data) VALUES (?, ?, ?, ?, ?, ?)`),
       write: this.db.prepare(`UPDATE ${sessions} SET data = ?, expires_at = ?, last_seen_at = ? WHERE key = ?`),
       setUser: this.db.prepare(`UPDATE ${sessions} SET user = ? WHERE key = ?`),
@@ -148,6 +150,14 @@ export class SqliteStore implements SessionStore {
       if (patch.user !== undefined) sql.setUser.run(patch.user, key);
       return true;
     }).immediate as (key: string, patch: SessionPatch) => boolean;
+    this.#regenerate = this.db.transaction((oldKey: string, newKey: string, session: NewSession, now: number) => {
+      // Under the write lock, a logout or destroyByUser in any process is wholly before or after:
+      // before, the old row is gone and nothing moves; after, destroyByUser finds the new row.
+      if (sql.isLive.get(oldKey, now) === undefined) return false;
+      sql.deleteSession.run(oldKey);
+      sql.insertSession.run(newKey, session.createdAt, session.expiresAt, now, session.user ?? null, JSON.stringify(session.data));
+      return true;
+    }).immediate as (oldKey: string, newKey: string, session: NewSession, now: number) => boolean;
     this.#destroyByUser = this.db.transaction((user: string) => {
       const keys = sql.keysOfUser.all(user) as { key: string }[];
       for (const { key } of keys) sql.deleteSession.run(key);
@@ -202,6 +212,13 @@ export class SqliteStore implements SessionStore {
     this.#endRead();
     this.#recent.delete(key);
     return this.#update(key, patch);
+  }
+
+  regenerate(oldKey: string, newKey: string, session: NewSession, now: number): boolean {
+    this.#endRead();
+    this.#recent.delete(oldKey);
+    this.#recent.delete(newKey);
+    return this.#regenerate(oldKey, newKey, session, now);
   }
 
   destroy(key: string): void {
