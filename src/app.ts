@@ -76,11 +76,14 @@ export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | 
 const JSON_TYPE = "application/json; charset=utf-8";
 
 /**
- * How long a keep-alive connection that is idle when shutdown begins stays open, in milliseconds: a
- * client may be sending a request on it at that very moment (it cannot know the server is about to
- * close it, RFC 9112 §9.6), and that request is answered, with `Connection: close`, rather than reset.
+ * During shutdown, keep-alive connections left idle are closed once the server has sent no response
+ * for this long, in milliseconds. Not at once: a client may be sending a request on such a connection
+ * at that very moment (it cannot know the server is about to close it, RFC 9112 §9.6), and that
+ * request is answered, with `Connection: close`, rather than reset. Counted from the last response
+ * rather than from the signal, the wait stretches while clients are still sending and stays short
+ * when all is quiet.
  */
-const IDLE_GRACE = 1000;
+const IDLE_GRACE = 250;
 
 /** Store outages fail every request that uses a session: one log line per this many ms, at most. */
 const OUTAGE_LOG_INTERVAL = 10_000;
@@ -116,6 +119,8 @@ export class App {
   #sessions: SessionManager | undefined;
   /** How many of this app's servers are shutting down: while any is, every response says `Connection: close`. */
   #draining = 0;
+  /** While draining: when the last response was sent (performance.now()), for {@link IDLE_GRACE}. */
+  #drainActivity = 0;
   readonly #answerMiss: Terminal = (request) => this.#notFound(request.url);
 
   constructor(options: AppOptions = {}) {
@@ -308,7 +313,10 @@ export class App {
 
   #send(res: ServerResponse, response: Response, head: boolean): void {
     // Shutting down: the client must not send another request on this connection (see #drain).
-    if (this.#draining !== 0) res.shouldKeepAlive = false;
+    if (this.#draining !== 0) {
+      res.shouldKeepAlive = false;
+      this.#drainActivity = performance.now();
+    }
     try {
       sendResponse(res, response, head);
     } catch (error) {
@@ -345,10 +353,10 @@ export class App {
    * Graceful shutdown of one server, as Go's `Server.Shutdown` with its keep-alives turned off.
    * Stops accepting connections. From now on every response says `Connection: close`, so a
    * keep-alive client sends nothing more on its connection, which Node closes once that response is
-   * out. A connection idle right now is left open for {@link IDLE_GRACE} ms, not closed at once (as
-   * Node ≥ 19's `server.close()` would): its client may be sending a request on it at this moment,
-   * and that request is answered instead of reset. Connections still idle after that are closed, and
-   * after `shutdownTimeout` whatever is left is cut.
+   * out. A connection idle right now is not closed at once (as Node ≥ 19's `server.close()` would):
+   * its client may be sending a request on it at this moment, and that request is answered instead
+   * of reset. Idle connections are closed once no response has gone out for {@link IDLE_GRACE} ms,
+   * and after `shutdownTimeout` whatever is left is cut.
    */
   #drain(server: Server): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -357,17 +365,14 @@ export class App {
         return;
       }
       this.#draining++;
-      let sweep: NodeJS.Timeout | undefined;
-      const grace = setTimeout(() => {
-        server.closeIdleConnections();
-        sweep = setInterval(() => server.closeIdleConnections(), 25);
-      }, Math.min(IDLE_GRACE, this.#shutdownTimeout));
+      this.#drainActivity = performance.now();
+      const sweep = setInterval(() => {
+        if (performance.now() - this.#drainActivity >= IDLE_GRACE) server.closeIdleConnections();
+      }, 25);
       const deadline = setTimeout(() => server.closeAllConnections(), this.#shutdownTimeout);
-      grace.unref();
       deadline.unref();
       stopListening(server, (error) => {
         this.#draining--;
-        clearTimeout(grace);
         clearInterval(sweep);
         clearTimeout(deadline);
         if (error) reject(error);
