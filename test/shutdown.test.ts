@@ -8,18 +8,25 @@ import { test } from "node:test";
 const fixture = fileURLToPath(new URL("./fixtures/slow-server.js", import.meta.url));
 
 /** Starts the fixture server in its own process (app.run() installs the signal handlers). */
-async function start(): Promise<{ child: ChildProcess; url: string }> {
+async function start(): Promise<{ child: ChildProcess; url: string; output: (pattern: RegExp) => Promise<void> }> {
   const child = spawn(process.execPath, [fixture], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout!.setEncoding("utf8");
-  const url = await new Promise<string>((resolve) => {
-    child.stdout!.on("data", (chunk: string) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1] !== undefined) resolve(match[1]);
+  child.stdout!.on("data", (chunk: string) => (out += chunk));
+  /** Resolves once the server has printed `pattern`. */
+  const output = (pattern: RegExp) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!pattern.test(out)) return;
+        child.stdout!.off("data", check);
+        resolve();
+      };
+      child.stdout!.on("data", check);
+      check();
     });
-  });
-  return { child, url };
+  await output(/listening on http:\/\/\S+\n/);
+  const url = (/listening on (http:\/\/\S+)/.exec(out) as RegExpExecArray)[1] as string;
+  return { child, url, output };
 }
 
 test("app.run(): SIGTERM lets the in-flight request finish, then exits 0", async () => {
@@ -37,17 +44,18 @@ test("app.run(): SIGTERM lets the in-flight request finish, then exits 0", async
 });
 
 /** One GET on `agent`: the answer, or how it failed (ECONNREFUSED: a new connection the closed listener refused). */
-function get(agent: Agent, port: number): Promise<{ ok: true; close: boolean } | { ok: false; code: string; reused: boolean }> {
+type Outcome = { ok: true; close: boolean; reused: boolean } | { ok: false; code: string; reused: boolean };
+function get(agent: Agent, port: number): Promise<Outcome> {
   return new Promise((resolve) => {
     let settled = false;
-    const settle = (outcome: { ok: true; close: boolean } | { ok: false; code: string; reused: boolean }) => {
+    const settle = (outcome: Outcome) => {
       if (!settled) resolve(outcome);
       settled = true;
     };
     const fail = (error: NodeJS.ErrnoException) => settle({ ok: false, code: error.code ?? error.message, reused: req.reusedSocket });
     const req = request({ host: "127.0.0.1", port, path: "/fast", agent }, (res) => {
       res.resume();
-      res.on("end", () => settle({ ok: true, close: res.headers.connection === "close" }));
+      res.on("end", () => settle({ ok: true, close: res.headers.connection === "close", reused: req.reusedSocket }));
       res.on("error", fail);
     });
     req.on("error", fail);
@@ -103,4 +111,21 @@ test("SIGTERM under keep-alive load: no request is lost on an open connection; t
   // Every client's connection was closed by the server with notice, then its next connection refused.
   assert.equal(endedWithClose, CLIENTS);
   assert.equal(refused, CLIENTS);
+});
+
+test("a keep-alive connection idle at SIGTERM is not closed at once: a request sent on it just after is answered, with Connection: close", async () => {
+  const { child, url, output } = await start();
+  const port = Number(new URL(url).port);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    assert.deepEqual(await get(agent, port), { ok: true, close: false, reused: false });
+    child.kill("SIGTERM");
+    await output(/SIGTERM received/);
+    // The connection was idle when the signal came; the client reuses it, as keep-alive clients do.
+    assert.deepEqual(await get(agent, port), { ok: true, close: true, reused: true });
+  } finally {
+    agent.destroy();
+  }
+  const [code] = (await once(child, "exit")) as [number | null];
+  assert.equal(code, 0);
 });
