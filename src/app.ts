@@ -15,9 +15,9 @@ import { CelloError, createError } from "./errors.js";
 import { hasBody, readBody } from "./http/body.js";
 import { toResponse, type HandlerResult } from "./http/result.js";
 import { sendResponse } from "./http/send.js";
+import { RateLimitedLog } from "./rate-limited-log.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
-import { RateLimitedLog } from "./rate-limited-log.js";
 import { Router } from "./router.js";
 import type { SessionConfig } from "./session/config.js";
 import { SessionManager } from "./session/manager.js";
@@ -67,7 +67,11 @@ export interface RunningServer {
   readonly port: number;
   /** The Node.js server underneath. */
   readonly server: Server;
-  /** Stops accepting, lets in-flight requests finish (up to `shutdownTimeout`), then closes. */
+  /**
+   * Stops accepting, lets in-flight requests finish (up to `shutdownTimeout`), then closes. Responses
+   * sent meanwhile carry `Connection: close`; idle keep-alive connections are closed once no response
+   * has gone out for 250 ms.
+   */
   close(): Promise<void>;
 }
 
