@@ -315,11 +315,14 @@ describe("Errors are logged where an operator needs them", () => {
     for (let i = 1; i <= 5; i++) log.report(new Error(`failure ${i}`));
     assert.equal(lines.length, 1);
     assert.equal((lines[0]!.error as Error).message, "failure 1");
-    // Long after the interval: the held-back count, then silence once there is nothing to report.
+    // Timers of the same process fire in the order they expire: this sleep ends after the interval.
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(lines.length, 2);
     assert.match(lines[1]!.message, /^store down \(4 more in the last 0\.03 s/);
     assert.equal((lines[1]!.error as Error).message, "failure 5");
+    // ...and this one after the next interval, which had nothing to report: the burst is over.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(lines.length, 2);
     log.report(new Error("after the burst"));
     assert.equal(lines.length, 3, "a new burst is logged at once");
   });
