@@ -1,17 +1,22 @@
 /**
  * The application: routes, middleware, the request pipeline and serving.
  *
- * Pipeline: route lookup → body read (only when the request announces one) → middleware onion →
- * handler → Response → one writeHead/end. Middleware exists only when registered, so an app
- * without any runs the handler directly.
+ * Pipeline: route lookup → body read (only when the request announces one) → middleware onion
+ * (sessions outermost) → handler, or the 404/405 answer → Response → one writeHead/end.
+ * Middleware exists only when registered, so an app without any runs the handler directly.
+ *
+ * Every Response that comes out of app code (a handler's or a middleware's return value) is copied
+ * before anything else can add headers to it: apps return shared constants, and a per-request header
+ * (a session cookie) written into one would go to every later visitor.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CelloError, createError } from "./errors.js";
 import { hasBody, readBody } from "./http/body.js";
 import { toResponse, type HandlerResult } from "./http/result.js";
-import { parseTarget } from "./http/target.js";
+import { parseTarget, type Target } from "./http/target.js";
 import { sendResponse } from "./http/send.js";
+import { RateLimitedLog } from "./rate-limited-log.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
 import { Router } from "./router.js";
@@ -22,10 +27,14 @@ import { sessionMiddleware } from "./session/middleware.js";
 /** A route handler: returns a plain object or array (JSON), a string (text), a Response, or nothing (204). */
 export type Handler = (request: Request) => HandlerResult | Promise<HandlerResult>;
 
-/** Calls the rest of the chain (later middleware, then the handler) and resolves to its Response. */
+/**
+ * Calls the rest of the chain (later middleware, then the handler, or the 404/405 answer) and resolves
+ * to this request's own Response, free to change. Never rejects: when the rest of the chain throws,
+ * it resolves to the error response the app answers with (an `HttpError`'s status, or a logged 500).
+ */
 export type Next = () => Promise<Response>;
 
-/** Onion-style middleware: work before `next()`, work on the Response after it. */
+/** Onion-style middleware: work before `next()`, work on the Response after it. Runs for every request, 404s and 405s included. */
 export type Middleware = (request: Request, next: Next) => Response | Promise<Response>;
 
 /** Where cello reports errors it answers with a 500. */
@@ -38,7 +47,10 @@ export interface AppOptions {
   bodyLimit?: number;
   /** How long `close()` and the signal handlers of `run()` wait for in-flight requests, in milliseconds. Default 10000. */
   shutdownTimeout?: number;
-  /** Receives unexpected errors (500s) with their stack. Default: `console`. */
+  /**
+   * Receives unexpected errors (500s) with their stack, and session store failures answered with 503
+   * (with their cause; at most one line per 10 s, counting the rest). Default: `console`.
+   */
   logger?: Logger;
 }
 
@@ -56,13 +68,36 @@ export interface RunningServer {
   readonly port: number;
   /** The Node.js server underneath. */
   readonly server: Server;
-  /** Stops accepting, lets in-flight requests finish (up to `shutdownTimeout`), then closes. */
+  /**
+   * Stops accepting, lets in-flight requests finish (up to `shutdownTimeout`), then closes. Responses
+   * sent meanwhile carry `Connection: close`; idle keep-alive connections are closed once no response
+   * has gone out for 250 ms.
+   */
   close(): Promise<void>;
 }
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS";
 
 const JSON_TYPE = "application/json; charset=utf-8";
+
+/**
+ * During shutdown, keep-alive connections left idle are closed once the server has sent no response
+ * for this long, in milliseconds. Not at once: a client may be sending a request on such a connection
+ * at that very moment (it cannot know the server is about to close it, RFC 9112 §9.6), and that
+ * request is answered, with `Connection: close`, rather than reset. Counted from the last response
+ * rather than from the signal, the wait stretches while clients are still sending and stays short
+ * when all is quiet.
+ */
+const IDLE_GRACE = 250;
+
+/** Store outages fail every request that uses a session: one log line per this many ms, at most. */
+const OUTAGE_LOG_INTERVAL = 10_000;
+
+/**
+ * What a request ends in once its middleware has run: the route's handler (result normalized), or
+ * the 404/405 answer. Its Response belongs to this request alone.
+ */
+type Terminal = (request: Request) => Response | Promise<Response>;
 
 /** Marks cello's own middleware that accepts a `next` returning the Response directly. */
 const SYNC_CAPABLE = Symbol("cello.syncCapable");
@@ -79,17 +114,25 @@ export function markSyncCapable(middleware: (request: Request, next: SyncNext) =
 }
 
 export class App {
-  readonly #router = new Router<Handler>();
+  readonly #router = new Router<Terminal>();
+  /** Outermost first; the session middleware, when enabled, is always at index 0. */
   readonly #middleware: Middleware[] = [];
   readonly #bodyLimit: number;
   readonly #shutdownTimeout: number;
   readonly #logger: Logger;
+  readonly #outages: RateLimitedLog;
   #sessions: SessionManager | undefined;
+  /** How many of this app's servers are shutting down: while any is, every response says `Connection: close`. */
+  #draining = 0;
+  /** While draining: when the last response was sent (performance.now()), for {@link IDLE_GRACE}. */
+  #drainActivity = 0;
+  readonly #answerMiss: Terminal = (request) => this.#notFound(request.path);
 
   constructor(options: AppOptions = {}) {
     this.#bodyLimit = positiveInteger("bodyLimit", options.bodyLimit, 1024 * 1024);
     this.#shutdownTimeout = positiveInteger("shutdownTimeout", options.shutdownTimeout, 10_000);
     this.#logger = options.logger ?? { error: (message, error) => console.error(message, error) };
+    this.#outages = new RateLimitedLog(this.#logger, "cello: session store unavailable, answered 503", OUTAGE_LOG_INTERVAL);
     this.handle = this.handle.bind(this);
   }
 
@@ -114,11 +157,14 @@ export class App {
     if (typeof handler !== "function") {
       throw createError("CELLO_INVALID_ROUTE", `${method} ${path}: the handler must be a function`);
     }
-    this.#router.add(method, path, handler);
+    this.#router.add(method, path, (request) => invoke(handler, request));
     return this;
   }
 
-  /** Adds middleware; they run in the order added, outermost first. */
+  /**
+   * Adds middleware; they run in the order added, outermost first, for every request (404s and 405s
+   * included). The session layer runs outside all of them, whatever the order of the calls.
+   */
   use(middleware: Middleware): this {
     if (typeof middleware !== "function") {
       throw createError("CELLO_INVALID_OPTION", "middleware", "must be a function (request, next) => Response");
@@ -127,11 +173,16 @@ export class App {
     return this;
   }
 
-  /** Turns on `request.session` for every route, configured by `config`. Call once, before serving. */
+  /**
+   * Turns on `request.session` for every route and every middleware, configured by `config`. Call
+   * once, before serving. The session layer is the outermost middleware whatever the order of `use`
+   * and `enableSessions`, so any middleware can read the session, and it commits after all of them.
+   */
   enableSessions(config: SessionConfig): this {
     if (this.#sessions !== undefined) throw createError("CELLO_SESSIONS_ALREADY_ENABLED");
     this.#sessions = new SessionManager(config);
-    return this.use(sessionMiddleware(config));
+    this.#middleware.unshift(sessionMiddleware(config));
+    return this;
   }
 
   /** Server-side session administration (log out everywhere, list a user's sessions). Needs `enableSessions`. */
@@ -144,15 +195,20 @@ export class App {
   handle(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method ?? "GET";
     // One canonical path, computed once, for the router and everything after it (src/http/target.ts).
-    // A malformed target or an unsafe route parameter is a 400 (CELLO_BAD_REQUEST_TARGET).
+    // A malformed target or an unsafe route parameter is a 400 (CELLO_BAD_REQUEST_TARGET), answered
+    // before any middleware: there is no path a guard could rely on.
     const target = parseTarget(method, req.url ?? "/");
     if (target instanceof CelloError) {
       this.#send(res, errorJson(target), method === "HEAD");
       return;
     }
     const match = this.#router.find(method, target.path);
-    if (match === null || match instanceof CelloError) {
-      this.#send(res, match === null ? this.#notFound(target.path) : errorJson(match), method === "HEAD");
+    if (match === null) {
+      this.#miss(req, res, target);
+      return;
+    }
+    if (match instanceof CelloError) {
+      this.#send(res, errorJson(match), method === "HEAD");
       return;
     }
     const request = new Request(req, target, match.params, match.route);
@@ -165,7 +221,10 @@ export class App {
         }
         // The rest of the body is not read: close the connection rather than leave it half-read.
         res.shouldKeepAlive = false;
-        this.#send(res, this.#errorResponse(error), method === "HEAD");
+        // Answered as if the handler had thrown it: middleware sees the 413/400.
+        this.#dispatch(request, () => {
+          throw error;
+        }, res);
       });
       return;
     }
@@ -187,7 +246,7 @@ export class App {
           url: `http://${shownHost}:${address.port}`,
           port: address.port,
           server,
-          close: () => gracefulClose(server, this.#shutdownTimeout),
+          close: () => this.#drain(server),
         });
       });
     });
@@ -212,11 +271,24 @@ export class App {
     return running;
   }
 
-  #dispatch(request: Request, handler: Handler, res: ServerResponse): void {
+  /**
+   * No route: 404, or 405 with Allow. Middleware sees these too (a CORS preflight, a request logger);
+   * an app without any answers at once. The body of such a request is not read.
+   */
+  #miss(req: IncomingMessage, res: ServerResponse, target: Target): void {
+    if (this.#middleware.length === 0) {
+      this.#send(res, this.#notFound(target.path), req.method === "HEAD");
+      return;
+    }
+    const request = new Request(req, target, Object.create(null) as Record<string, string>, undefined);
+    this.#dispatch(request, this.#answerMiss, res);
+  }
+
+  #dispatch(request: Request, terminal: Terminal, res: ServerResponse): void {
     const head = request.method === "HEAD";
     let pending: Response | Promise<Response>;
     try {
-      pending = this.#middleware.length === 0 ? invoke(handler, request) : this.#chain(request, handler, 0);
+      pending = this.#middleware.length === 0 ? terminal(request) : this.#chain(request, terminal, 0);
     } catch (error) {
       this.#send(res, this.#errorResponse(error), head);
       return;
@@ -229,27 +301,51 @@ export class App {
       );
   }
 
-  #chain(request: Request, handler: Handler, index: number): Response | Promise<Response> {
+  #chain(request: Request, terminal: Terminal, index: number): Response | Promise<Response> {
     const middleware = this.#middleware[index] as SyncCapableMiddleware | undefined;
-    if (middleware === undefined) return invoke(handler, request);
-    const next: SyncNext = () => this.#chain(request, handler, index + 1);
-    if (middleware[SYNC_CAPABLE] === true) return middleware(request, next);
-    return middleware(request, () => {
-      try {
-        return Promise.resolve(next());
-      } catch (error) {
-        return Promise.reject(error);
-      }
-    });
+    if (middleware === undefined) return terminal(request);
+    // cello's own (sessions) returns the Response it was given, which is already this request's.
+    if (middleware[SYNC_CAPABLE] === true) return middleware(request, () => this.#chain(request, terminal, index + 1));
+    // An app's middleware may return a Response it keeps (a cache): what goes outward is a copy.
+    return adopt(middleware(request, () => this.#next(request, terminal, index + 1)));
+  }
+
+  /** An app middleware's `next()`: the rest of the chain, its throws answered here (see {@link Next}). */
+  #next(request: Request, terminal: Terminal, index: number): Promise<Response> {
+    let result: Response | Promise<Response>;
+    try {
+      result = this.#chain(request, terminal, index);
+    } catch (error) {
+      return Promise.resolve(this.#answerThrow(request, error));
+    }
+    if (result instanceof Response) return Promise.resolve(result);
+    return result.then(undefined, (error: unknown) => this.#answerThrow(request, error));
+  }
+
+  #answerThrow(request: Request, error: unknown): Response {
+    (failedRequests ??= new WeakSet()).add(request);
+    return this.#errorResponse(error);
   }
 
   #send(res: ServerResponse, response: Response, head: boolean): void {
+    // Shutting down: the client must not send another request on this connection (see #drain).
+    if (this.#draining !== 0) {
+      res.shouldKeepAlive = false;
+      this.#drainActivity = performance.now();
+    }
     try {
       sendResponse(res, response, head);
     } catch (error) {
       // Typically a header value with characters Node refuses; the app's bug, not the client's.
-      if (!res.headersSent) sendResponse(res, this.#errorResponse(error), head);
-      else res.destroy();
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      // writeHead keeps what the failed call left: its status message (it only fills in an empty
+      // one, so the 500 would read "500 Found" after a redirect) and any header it had stored.
+      res.statusMessage = "";
+      for (const name of res.getHeaderNames()) res.removeHeader(name);
+      sendResponse(res, this.#errorResponse(error), head);
     }
   }
 
@@ -262,10 +358,58 @@ export class App {
   }
 
   #errorResponse(error: unknown): Response {
-    if (error instanceof CelloError && error.expose) return errorJson(error);
+    if (error instanceof CelloError && error.expose) {
+      // A 503 is the client's answer, but an operator must hear of the outage (the cause says why).
+      if (error.code === "CELLO_SESSION_STORE_UNAVAILABLE") this.#outages.report(error);
+      return errorJson(error);
+    }
     this.#logger.error("cello: unhandled error in request", error);
     return errorJson(createError("CELLO_INTERNAL"));
   }
+
+  /**
+   * Graceful shutdown of one server, as Go's `Server.Shutdown` with its keep-alives turned off.
+   * Stops accepting connections. From now on every response says `Connection: close`, so a
+   * keep-alive client sends nothing more on its connection, which Node closes once that response is
+   * out. A connection idle right now is not closed at once (as Node ≥ 19's `server.close()` would):
+   * its client may be sending a request on it at this moment, and that request is answered instead
+   * of reset. Idle connections are closed once no response has gone out for {@link IDLE_GRACE} ms,
+   * and after `shutdownTimeout` whatever is left is cut.
+   */
+  #drain(server: Server): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (!server.listening) {
+        resolve();
+        return;
+      }
+      this.#draining++;
+      this.#drainActivity = performance.now();
+      const sweep = setInterval(() => {
+        if (performance.now() - this.#drainActivity >= IDLE_GRACE) server.closeIdleConnections();
+      }, 25);
+      const deadline = setTimeout(() => server.closeAllConnections(), this.#shutdownTimeout);
+      deadline.unref();
+      stopListening(server, (error) => {
+        this.#draining--;
+        clearInterval(sweep);
+        clearTimeout(deadline);
+        if (error) reject(error);
+        else resolve();
+      });
+    });
+  }
+}
+
+/** Requests whose handler or middleware threw inside an app middleware's `next()` (rare: built on first use). */
+let failedRequests: WeakSet<Request> | undefined;
+
+/**
+ * @internal Whether something inside the middleware chain threw while serving `request`, even
+ * though an app middleware then answered with a Response. The session layer commits nothing then,
+ * as when the throw reaches it ("a handler that throws commits nothing").
+ */
+export function requestFailed(request: Request): boolean {
+  return failedRequests !== undefined && failedRequests.has(request);
 }
 
 // Scanners and probes make 404s common: an Error captures a stack trace when built (about 10 µs here),
@@ -273,11 +417,21 @@ export class App {
 const NOT_FOUND = createError("CELLO_NOT_FOUND");
 const METHOD_NOT_ALLOWED = createError("CELLO_METHOD_NOT_ALLOWED");
 
-/** Runs a handler and normalizes its result; a synchronous result stays synchronous. */
+/**
+ * Runs a handler and normalizes its result into this request's own Response (a Response the handler
+ * returned is copied, see {@link toResponse}); a synchronous result stays synchronous.
+ */
 function invoke(handler: Handler, request: Request): Response | Promise<Response> {
   const result = handler(request);
   if (isPromiseLike(result)) return Promise.resolve(result).then(toResponse);
   return toResponse(result);
+}
+
+/** An app middleware's result, as a copy that belongs to this request (it may be a cached object). */
+function adopt(result: unknown): Response | Promise<Response> {
+  if (result instanceof Response) return result.copy();
+  if (isPromiseLike(result)) return Promise.resolve(result).then(adopt);
+  throw createError("CELLO_INVALID_MIDDLEWARE_RESULT", result === null ? "null" : typeof result);
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
@@ -306,25 +460,18 @@ function positiveInteger(option: string, value: number | undefined, fallback: nu
   return value;
 }
 
+const doNothing = (): void => undefined;
+
 /**
- * Stops accepting connections, closes idle keep-alive connections as soon as their request is done,
- * and after `timeout` ms cuts whatever is left.
+ * `server.close()` (stop listening; `callback` once every connection is closed) without what Node ≥ 19
+ * adds to it: closing idle keep-alive connections at once, the race {@link App.#drain} avoids. For
+ * the duration of the call `closeIdleConnections` does nothing; the rest of Node's clean-up runs.
  */
-function gracefulClose(server: Server, timeout: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    const sweep = setInterval(() => server.closeIdleConnections(), 25);
-    const deadline = setTimeout(() => server.closeAllConnections(), timeout);
-    deadline.unref();
-    server.close((error) => {
-      clearInterval(sweep);
-      clearTimeout(deadline);
-      if (error) reject(error);
-      else resolve();
-    });
-    server.closeIdleConnections();
-  });
+function stopListening(server: Server, callback: (error?: Error) => void): void {
+  server.closeIdleConnections = doNothing;
+  try {
+    server.close(callback);
+  } finally {
+    Reflect.deleteProperty(server, "closeIdleConnections");
+  }
 }

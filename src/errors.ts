@@ -94,6 +94,11 @@ const registry = {
     message: () =>
       "request.session is not available: sessions are not enabled. Call app.enableSessions(new SessionConfig({ secret })) before the app starts",
   },
+  CELLO_INVALID_MIDDLEWARE_RESULT: {
+    status: 500,
+    message: (got: string) =>
+      `A middleware returned ${got} instead of a Response: return the Response next() resolves to (\`return next()\`), a changed one, or your own`,
+  },
   CELLO_SESSION_VALUE_NOT_JSON: {
     status: 500,
     message: (key: string, why: string) => `Session value for "${key}" is not a JSON value: ${why}`,

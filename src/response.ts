@@ -156,6 +156,25 @@ export class Response {
     return this.#headers;
   }
 
+  /**
+   * @internal A shallow copy (status, body, header record with its arrays copied) for one request.
+   * An app may return the same Response to every request (`const OK = Response.json(...)`); the
+   * framework and middleware then add per-request headers (Set-Cookie, Vary, ...) to this copy, never
+   * to the object the app holds, so one visitor's session cookie cannot reach the next.
+   * The body is shared: it is never written to.
+   */
+  copy(): Response {
+    const copy = new Response(this.body);
+    copy.status = this.status;
+    const from = this.#headers;
+    const to = copy.#headers;
+    for (const name in from) {
+      const value = from[name] as string | string[];
+      to[name] = typeof value === "string" ? value : value.slice();
+    }
+    return copy;
+  }
+
   #applyHeaders(init: HeadersInit): void {
     if (isIterable(init)) {
       for (const [name, value] of init) this.appendHeader(name, value);

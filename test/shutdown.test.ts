@@ -1,22 +1,36 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { Agent, request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 
 const fixture = fileURLToPath(new URL("./fixtures/slow-server.js", import.meta.url));
 
-test("app.run(): SIGTERM lets the in-flight request finish, then exits 0", async () => {
+/** Starts the fixture server in its own process (app.run() installs the signal handlers). */
+async function start(): Promise<{ child: ChildProcess; url: string; output: (pattern: RegExp) => Promise<void> }> {
   const child = spawn(process.execPath, [fixture], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
-  child.stdout.setEncoding("utf8");
-  const url = await new Promise<string>((resolve) => {
-    child.stdout.on("data", (chunk: string) => {
-      out += chunk;
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1] !== undefined) resolve(match[1]);
+  child.stdout!.setEncoding("utf8");
+  child.stdout!.on("data", (chunk: string) => (out += chunk));
+  /** Resolves once the server has printed `pattern`. */
+  const output = (pattern: RegExp) =>
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!pattern.test(out)) return;
+        child.stdout!.off("data", check);
+        resolve();
+      };
+      child.stdout!.on("data", check);
+      check();
     });
-  });
+  await output(/listening on http:\/\/\S+\n/);
+  const url = (/listening on (http:\/\/\S+)/.exec(out) as RegExpExecArray)[1] as string;
+  return { child, url, output };
+}
+
+test("app.run(): SIGTERM lets the in-flight request finish, then exits 0", async () => {
+  const { child, url } = await start();
   const pending = fetch(`${url}/slow`);
   await new Promise((r) => setTimeout(r, 100));
   child.kill("SIGTERM");
@@ -27,4 +41,91 @@ test("app.run(): SIGTERM lets the in-flight request finish, then exits 0", async
   assert.equal(code, 0);
   // After shutdown the port no longer accepts.
   await assert.rejects(fetch(`${url}/slow`));
+});
+
+/** One GET on `agent`: the answer, or how it failed (ECONNREFUSED: a new connection the closed listener refused). */
+type Outcome = { ok: true; close: boolean; reused: boolean } | { ok: false; code: string; reused: boolean };
+function get(agent: Agent, port: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (outcome: Outcome) => {
+      if (!settled) resolve(outcome);
+      settled = true;
+    };
+    const fail = (error: NodeJS.ErrnoException) => settle({ ok: false, code: error.code ?? error.message, reused: req.reusedSocket });
+    const req = request({ host: "127.0.0.1", port, path: "/fast", agent }, (res) => {
+      res.resume();
+      res.on("end", () => settle({ ok: true, close: res.headers.connection === "close", reused: req.reusedSocket }));
+      res.on("error", fail);
+    });
+    req.on("error", fail);
+    req.end();
+  });
+}
+
+test("SIGTERM under keep-alive load: no request is lost on an open connection; the connections end with Connection: close", async () => {
+  const { child, url } = await start();
+  const port = Number(new URL(url).port);
+  const CLIENTS = 50;
+  const BEFORE_SIGNAL = 5;
+  const MAX_REQUESTS = 2000;
+  let warmedUp = 0;
+  let signalled!: () => void;
+  const allWarm = new Promise<void>((resolve) => (signalled = resolve));
+  const lost: string[] = [];
+  let refused = 0;
+  let answered = 0;
+  let endedWithClose = 0;
+
+  const clientLoop = async () => {
+    // One connection per client, reused for as long as the server keeps it open.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    let lastClose = false;
+    try {
+      for (let i = 0; i < MAX_REQUESTS; i++) {
+        const outcome = await get(agent, port);
+        if (outcome.ok) {
+          answered++;
+          lastClose = outcome.close;
+          if (i + 1 === BEFORE_SIGNAL && ++warmedUp === CLIENTS) signalled();
+          continue;
+        }
+        // A new connection after the listener closed is refused: expected, and where a client stops.
+        if (outcome.code === "ECONNREFUSED" && !outcome.reused) refused++;
+        else lost.push(`${outcome.code} (reused connection: ${outcome.reused})`);
+        break;
+      }
+    } finally {
+      agent.destroy();
+    }
+    if (lastClose) endedWithClose++;
+  };
+
+  const clients = Array.from({ length: CLIENTS }, clientLoop);
+  await allWarm;
+  child.kill("SIGTERM");
+  await Promise.all(clients);
+  const [code] = (await once(child, "exit")) as [number | null];
+  assert.deepEqual(lost, [], `requests lost on open connections (${answered} answered, ${refused} refused)`);
+  assert.equal(code, 0);
+  // Every client's connection was closed by the server with notice, then its next connection refused.
+  assert.equal(endedWithClose, CLIENTS);
+  assert.equal(refused, CLIENTS);
+});
+
+test("a keep-alive connection idle at SIGTERM is not closed at once: a request sent on it just after is answered, with Connection: close", async () => {
+  const { child, url, output } = await start();
+  const port = Number(new URL(url).port);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    assert.deepEqual(await get(agent, port), { ok: true, close: false, reused: false });
+    child.kill("SIGTERM");
+    await output(/SIGTERM received/);
+    // The connection was idle when the signal came; the client reuses it, as keep-alive clients do.
+    assert.deepEqual(await get(agent, port), { ok: true, close: true, reused: true });
+  } finally {
+    agent.destroy();
+  }
+  const [code] = (await once(child, "exit")) as [number | null];
+  assert.equal(code, 0);
 });

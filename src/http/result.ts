@@ -16,11 +16,13 @@ export type HandlerResult =
   | { readonly [key: string]: unknown };
 
 /**
- * A `Response` as is; nothing → 204; a string → text/plain; bytes → octet-stream; a WHATWG
- * `Response` → read and copied; anything else (objects, arrays, numbers) → JSON.
+ * What one request sends, never an object the app keeps: a `Response` → a copy of it (the app may
+ * return the same one to every request, and headers are added downstream); nothing → 204; a string
+ * → text/plain; bytes → octet-stream; a WHATWG `Response` → read and copied; anything else
+ * (objects, arrays, numbers) → JSON. Everything but the first is built fresh, so needs no copy.
  */
 export function toResponse(result: unknown): Response | Promise<Response> {
-  if (result instanceof Response) return result;
+  if (result instanceof Response) return result.copy();
   // Plain objects and arrays first: the common case, decided without touching globalThis.Response
   // (a lazy getter in Node 20).
   if (typeof result === "object" && result !== null) {

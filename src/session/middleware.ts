@@ -7,7 +7,7 @@
  * synchronous, and it returns a promise only when a store call or the handler is asynchronous.
  * Per request it allocates one {@link RequestSession}, not a chain of closures.
  */
-import { markSyncCapable, type Middleware } from "../app.js";
+import { markSyncCapable, requestFailed, type Middleware } from "../app.js";
 import { readRawCookies } from "../cookie/cookie.js";
 import { Signer } from "../cookie/signer.js";
 import { cookieHeader } from "../http/cookie-header.js";
@@ -45,8 +45,14 @@ export function sessionMiddleware(config: SessionConfig): Middleware {
   const loader = new SessionLoader(config, signer);
   const committer = new SessionCommitter(config, signer);
 
-  const finish = (slot: RequestSession, response: Response): Response | Promise<Response> => {
-    if (slot.current === undefined) return response;
+  /**
+   * `response` is this request's own (the app copies any Response that comes out of app code), so the
+   * cookie and caching headers written into it reach this client only.
+   */
+  const finish = (request: Request, slot: RequestSession, response: Response): Response | Promise<Response> => {
+    // Unused session, or a throw that an app middleware answered: nothing to commit (a handler that
+    // throws commits nothing, whatever the middleware then made of its error response).
+    if (slot.current === undefined || requestFailed(request)) return response;
     const committed = committer.commit(slot.current, slot.loaded.rotated, response);
     return committed instanceof Promise ? committed.then(() => response) : response;
   };
@@ -54,7 +60,7 @@ export function sessionMiddleware(config: SessionConfig): Middleware {
   const proceed = (request: Request, next: () => Response | Promise<Response>, slot: RequestSession): Response | Promise<Response> => {
     request.bindSession(slot);
     const response = next();
-    return response instanceof Promise ? response.then((done) => finish(slot, done)) : finish(slot, response);
+    return response instanceof Promise ? response.then((done) => finish(request, slot, done)) : finish(request, slot, response);
   };
 
   return markSyncCapable((request, next) => {
