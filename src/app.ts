@@ -11,6 +11,7 @@ import { CelloError, createError } from "./errors.js";
 import { hasBody, readBody } from "./http/body.js";
 import { toResponse, type HandlerResult } from "./http/result.js";
 import { sendResponse } from "./http/send.js";
+import { trustProxyOption, type TrustProxyOption, type TrustedProxies } from "./http/trust-proxy.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
 import { Router } from "./router.js";
@@ -27,9 +28,11 @@ export type Next = () => Promise<Response>;
 /** Onion-style middleware: work before `next()`, work on the Response after it. */
 export type Middleware = (request: Request, next: Next) => Response | Promise<Response>;
 
-/** Where cello reports errors it answers with a 500. */
+/** Where cello reports errors it answers with a 500, and (optionally) warnings such as refused CSRF attempts. */
 export interface Logger {
   error(message: string, error?: unknown): void;
+  /** Warnings (refused cross-origin requests, rate-limited). Optional: a logger without it drops them. */
+  warn?(message: string, details?: unknown): void;
 }
 
 export interface AppOptions {
@@ -37,8 +40,15 @@ export interface AppOptions {
   bodyLimit?: number;
   /** How long `close()` and the signal handlers of `run()` wait for in-flight requests, in milliseconds. Default 10000. */
   shutdownTimeout?: number;
-  /** Receives unexpected errors (500s) with their stack. Default: `console`. */
+  /** Receives unexpected errors (500s) with their stack, and warnings. Default: `console`. */
   logger?: Logger;
+  /**
+   * The reverse proxies whose `Forwarded` / `X-Forwarded-For/-Proto/-Host` headers are believed:
+   * addresses, CIDR ranges, and the names `"loopback"`, `"linklocal"`, `"uniquelocal"`. Default
+   * `false`: the socket peer is the client and those headers are ignored. No `true` and no hop count
+   * (both let a direct client forge its address, scheme and host). Validated at construction.
+   */
+  trustProxy?: TrustProxyOption;
 }
 
 export interface ListenOptions {
@@ -83,12 +93,14 @@ export class App {
   readonly #bodyLimit: number;
   readonly #shutdownTimeout: number;
   readonly #logger: Logger;
+  readonly #proxies: TrustedProxies | null;
   #sessions: SessionManager | undefined;
 
   constructor(options: AppOptions = {}) {
     this.#bodyLimit = positiveInteger("bodyLimit", options.bodyLimit, 1024 * 1024);
     this.#shutdownTimeout = positiveInteger("shutdownTimeout", options.shutdownTimeout, 10_000);
-    this.#logger = options.logger ?? { error: (message, error) => console.error(message, error) };
+    this.#logger = options.logger ?? { error: (message, error) => console.error(message, error), warn: (message, details) => console.warn(message, details) };
+    this.#proxies = trustProxyOption(options.trustProxy);
     this.handle = this.handle.bind(this);
   }
 
@@ -147,7 +159,7 @@ export class App {
       this.#send(res, this.#notFound(req.url ?? "/"), method === "HEAD");
       return;
     }
-    const request = new Request(req, match.search, match.params);
+    const request = new Request(req, match.search, match.params, this.#proxies);
     if (hasBody(req)) {
       readBody(req, this.#bodyLimit, (error, body) => {
         if (error === null) {

@@ -72,6 +72,27 @@ const registry = {
     status: 500,
     message: (what: string) => `${what} needs a server-side store: CookieStore keeps no sessions on the server to list or revoke`,
   },
+  CELLO_TRUST_PROXY_INVALID: {
+    status: 500,
+    message: (entry: string, why: string) => `Invalid option "trustProxy": ${entry} ${why}`,
+  },
+  CELLO_CSRF_INVALID_OPTION: {
+    status: 500,
+    message: (option: string, why: string) => `Invalid CSRF option "${option}": ${why}`,
+  },
+  CELLO_CSRF_ALREADY_ENABLED: {
+    status: 500,
+    message: () => "CSRF protection is already enabled on this app; call app.enableCsrf() once",
+  },
+  CELLO_CSRF_BEFORE_SESSIONS: {
+    status: 500,
+    message: () =>
+      "app.enableSessions() was called after app.enableCsrf(): enable sessions first, so that CSRF tokens can be bound to the session",
+  },
+  CELLO_SECURITY_HEADERS_INVALID_OPTION: {
+    status: 500,
+    message: (option: string, why: string) => `Invalid security-headers option "${option}": ${why}`,
+  },
   CELLO_INVALID_ROUTE: { status: 500, message: (why: string) => `Invalid route: ${why}` },
   CELLO_MISSING_DRIVER: {
     status: 500,
@@ -83,6 +104,10 @@ const registry = {
     status: 500,
     message: () =>
       "request.session is not available: sessions are not enabled. Call app.enableSessions(new SessionConfig({ secret })) before the app starts",
+  },
+  CELLO_CSRF_NOT_ENABLED: {
+    status: 500,
+    message: () => "request.csrfToken is not available: CSRF protection is not enabled. Call app.enableCsrf() before the app starts",
   },
   CELLO_SESSION_VALUE_NOT_JSON: {
     status: 500,
@@ -100,6 +125,16 @@ const registry = {
   CELLO_BODY_TOO_LARGE: { status: 413, message: (limit: number) => `Request body is larger than the ${limit}-byte limit` },
   CELLO_INVALID_JSON: { status: 400, message: (why: string) => `Malformed JSON in request body: ${why}` },
   CELLO_BAD_REQUEST_BODY: { status: 400, message: (why: string) => `Bad request body: ${why}` },
+  // CSRF refusals (403): one message, a code per failed check. See src/csrf/protector.ts.
+  /** Sec-Fetch-Site says cross-site or same-site (another origin) and the Origin is not trusted. */
+  CELLO_CSRF_CROSS_ORIGIN: { status: 403, message: () => "CSRF token validation failed" },
+  /** No Sec-Fetch-Site; the Origin header is neither the app's own origin nor trusted. */
+  CELLO_CSRF_ORIGIN_MISMATCH: { status: 403, message: () => "CSRF token validation failed" },
+  /** Neither header, `requireToken: true`, and no token in the header or form field. */
+  CELLO_CSRF_TOKEN_MISSING: { status: 403, message: () => "CSRF token validation failed" },
+  /** Neither header, `requireToken: true`, and the token does not verify. */
+  CELLO_CSRF_TOKEN_INVALID: { status: 403, message: () => "CSRF token validation failed" },
+
 
   // Server-side trouble.
   CELLO_SESSION_STORE_UNAVAILABLE: {

@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import { parseCookies, type CookieRecord } from "./cookie/cookie.js";
 import { createError } from "./errors.js";
 import { cookieHeader } from "./http/cookie-header.js";
+import { clientView, type ClientView, type TrustedProxies } from "./http/trust-proxy.js";
 import type { Session } from "./session/session.js";
 
 const EMPTY_BODY = Buffer.alloc(0);
@@ -13,6 +14,11 @@ const EMPTY_BODY = Buffer.alloc(0);
 /** @internal What the session middleware binds to a request. */
 export interface SessionSource {
   session(): Session;
+}
+
+/** @internal What the CSRF middleware binds to a request: issues `request.csrfToken`. */
+export interface CsrfSource {
+  token(request: Request): string;
 }
 
 export class Request {
@@ -33,14 +39,57 @@ export class Request {
   #body: Buffer = EMPTY_BODY;
   #json: { value: unknown } | undefined;
   #session: SessionSource | undefined;
+  readonly #proxies: TrustedProxies | null;
+  #view: ClientView | undefined;
+  #csrf: CsrfSource | undefined;
+  #csrfToken: string | undefined;
+  /** @internal A Set-Cookie the CSRF middleware adds to the response (a token that needed a cookie). */
+  csrfSetCookie: string | undefined;
 
   /** @internal Built by the app for each request. */
-  constructor(raw: IncomingMessage, search: string, params: Record<string, string>) {
+  constructor(raw: IncomingMessage, search: string, params: Record<string, string>, proxies: TrustedProxies | null = null) {
     this.raw = raw;
     this.method = raw.method ?? "GET";
     this.url = raw.url ?? "/";
     this.#search = search;
     this.params = params;
+    this.#proxies = proxies;
+  }
+
+  /**
+   * The client's IP address: the socket peer, or with `trustProxy` the first untrusted address of
+   * the forwarded chain. IPv4 is dotted even when the socket reports `::ffff:1.2.3.4`.
+   */
+  get ip(): string {
+    return (this.#view ??= clientView(this.raw, this.#proxies)).ip;
+  }
+
+  /** `"https"` or `"http"`: the socket's, or with `trustProxy` what the trusted proxy forwarded. */
+  get protocol(): "http" | "https" {
+    return (this.#view ??= clientView(this.raw, this.#proxies)).protocol;
+  }
+
+  /**
+   * The host the client asked for, lower-case, with the port unless it is the scheme's default
+   * (`Host`, or with `trustProxy` the forwarded host). Empty when the request names none or a malformed one.
+   */
+  get host(): string {
+    return (this.#view ??= clientView(this.raw, this.#proxies)).host;
+  }
+
+  /** The app's origin as the client sees it, `protocol://host`, comparable to a browser's `Origin` header. */
+  get origin(): string {
+    return `${this.protocol}://${this.host}`;
+  }
+
+  /**
+   * The CSRF token for this visitor, for a hidden `_csrf` form field or a meta tag (needs
+   * `app.enableCsrf`). Bound to the session, or to a signed cookie when there is no live session;
+   * masked afresh per request, so it is safe to embed in pages. Same value within one request.
+   */
+  get csrfToken(): string {
+    if (this.#csrf === undefined) throw createError("CELLO_CSRF_NOT_ENABLED");
+    return (this.#csrfToken ??= this.#csrf.token(this));
   }
 
   /** The path without the query string, as received (percent-encoded). */
@@ -124,5 +173,15 @@ export class Request {
   /** @internal Set by the session middleware: builds the session on first access. */
   bindSession(source: SessionSource): void {
     this.#session = source;
+  }
+
+  /** @internal Whether the session middleware ran for this request. */
+  get hasSessions(): boolean {
+    return this.#session !== undefined;
+  }
+
+  /** @internal Set by the CSRF middleware: issues the token on first access. */
+  bindCsrf(source: CsrfSource): void {
+    this.#csrf = source;
   }
 }
