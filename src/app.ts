@@ -16,6 +16,8 @@ import { Request } from "./request.js";
 import { Response } from "./response.js";
 import { Router } from "./router.js";
 import type { SessionConfig } from "./session/config.js";
+import type { CsrfConfig } from "./csrf/config.js";
+import { createCsrfMiddleware } from "./csrf/index.js";
 import { SessionManager } from "./session/manager.js";
 import { sessionMiddleware } from "./session/middleware.js";
 
@@ -95,6 +97,8 @@ export class App {
   readonly #logger: Logger;
   readonly #proxies: TrustedProxies | null;
   #sessions: SessionManager | undefined;
+  #sessionConfig: SessionConfig | undefined;
+  #csrf = false;
 
   constructor(options: AppOptions = {}) {
     this.#bodyLimit = positiveInteger("bodyLimit", options.bodyLimit, 1024 * 1024);
@@ -141,8 +145,22 @@ export class App {
   /** Turns on `request.session` for every route, configured by `config`. Call once, before serving. */
   enableSessions(config: SessionConfig): this {
     if (this.#sessions !== undefined) throw createError("CELLO_SESSIONS_ALREADY_ENABLED");
+    if (this.#csrf) throw createError("CELLO_CSRF_BEFORE_SESSIONS");
     this.#sessions = new SessionManager(config);
+    this.#sessionConfig = config;
     return this.use(sessionMiddleware(config));
+  }
+
+  /**
+   * Turns on CSRF protection for every route (see README, "CSRF protection"): unsafe requests from
+   * another origin are refused with 403, and `request.csrfToken` is available. Call once, after
+   * `enableSessions` (tokens are bound to the session) and before middleware with side effects.
+   */
+  enableCsrf(config?: CsrfConfig): this {
+    if (this.#csrf) throw createError("CELLO_CSRF_ALREADY_ENABLED");
+    const middleware = createCsrfMiddleware(config, this.#sessionConfig, this.#logger);
+    this.#csrf = true;
+    return this.use(middleware);
   }
 
   /** Server-side session administration (log out everywhere, list a user's sessions). Needs `enableSessions`. */

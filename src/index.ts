@@ -11,6 +11,7 @@ export type { HandlerResult } from "./http/result.js";
 export { CelloError, HttpError, isCelloError, type ErrorCode } from "./errors.js";
 export { parseCookies, serializeCookie, type CookieOptions, type CookieRecord, type SameSite } from "./cookie/cookie.js";
 
+export { CsrfConfig, type CsrfOptions } from "./csrf/config.js";
 export { SessionConfig, type SessionOptions, type Secret } from "./session/config.js";
 export { Session, type SessionData, type SessionKey, type SessionValue } from "./session/session.js";
 export type { JsonValue } from "./session/json-value.js";

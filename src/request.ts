@@ -175,11 +175,6 @@ export class Request {
     this.#session = source;
   }
 
-  /** @internal Whether the session middleware ran for this request. */
-  get hasSessions(): boolean {
-    return this.#session !== undefined;
-  }
-
   /** @internal Set by the CSRF middleware: issues the token on first access. */
   bindCsrf(source: CsrfSource): void {
     this.#csrf = source;
