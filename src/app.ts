@@ -18,6 +18,7 @@ import { Router } from "./router.js";
 import type { SessionConfig } from "./session/config.js";
 import type { CsrfConfig } from "./csrf/config.js";
 import { createCsrfMiddleware } from "./csrf/index.js";
+import { securityHeadersMiddleware, type SecurityHeadersOptions } from "./security-headers.js";
 import { SessionManager } from "./session/manager.js";
 import { sessionMiddleware } from "./session/middleware.js";
 
@@ -161,6 +162,16 @@ export class App {
     const middleware = createCsrfMiddleware(config, this.#sessionConfig, this.#logger);
     this.#csrf = true;
     return this.use(middleware);
+  }
+
+  /**
+   * Adds security headers to every routed response (see README, "Security headers"):
+   * `Strict-Transport-Security` on HTTPS, `X-Content-Type-Options`, `Referrer-Policy`,
+   * `X-Frame-Options` and CSP `frame-ancestors`, an optional `Content-Security-Policy`. A header the
+   * handler set itself is left alone. Options are validated here.
+   */
+  enableSecurityHeaders(options?: SecurityHeadersOptions): this {
+    return this.use(securityHeadersMiddleware(options));
   }
 
   /** Server-side session administration (log out everywhere, list a user's sessions). Needs `enableSessions`. */

@@ -12,6 +12,7 @@ export { CelloError, HttpError, isCelloError, type ErrorCode } from "./errors.js
 export { parseCookies, serializeCookie, type CookieOptions, type CookieRecord, type SameSite } from "./cookie/cookie.js";
 
 export { CsrfConfig, type CsrfOptions } from "./csrf/config.js";
+export type { HstsOptions, SecurityHeadersOptions } from "./security-headers.js";
 export { SessionConfig, type SessionOptions, type Secret } from "./session/config.js";
 export { Session, type SessionData, type SessionKey, type SessionValue } from "./session/session.js";
 export type { JsonValue } from "./session/json-value.js";
