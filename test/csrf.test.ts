@@ -422,6 +422,21 @@ describe("configuration is validated at start-up", () => {
     );
   });
 
+  test("requireToken without sessions or secret warns that tokens will not survive a restart", async () => {
+    const seen: string[] = [];
+    const listener = (warning: Error & { code?: string }) => seen.push(warning.code ?? "");
+    process.on("warning", listener);
+    try {
+      new App().enableCsrf(new CsrfConfig({ requireToken: true }));
+      new App().enableCsrf(new CsrfConfig({ requireToken: true, secret: SECRET }));
+      new App().enableCsrf(new CsrfConfig());
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off("warning", listener);
+    }
+    assert.deepEqual(seen, ["CELLO_CSRF_EPHEMERAL_KEY"]);
+  });
+
   test("enableCsrf once, after enableSessions; csrfToken needs enableCsrf", async () => {
     const app = new App();
     app.enableCsrf();
