@@ -16,11 +16,15 @@ import { hasBody, readBody } from "./http/body.js";
 import { toResponse, type HandlerResult } from "./http/result.js";
 import { parseTarget, type Target } from "./http/target.js";
 import { sendResponse } from "./http/send.js";
+import { trustProxyOption, type TrustProxyOption, type TrustedProxies } from "./http/trust-proxy.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
 import { Request } from "./request.js";
 import { Response } from "./response.js";
 import { Router } from "./router.js";
 import type { SessionConfig } from "./session/config.js";
+import type { CsrfConfig } from "./csrf/config.js";
+import { createCsrfMiddleware } from "./csrf/index.js";
+import { securityHeadersMiddleware, type SecurityHeadersOptions } from "./security-headers.js";
 import { SessionManager } from "./session/manager.js";
 import { sessionMiddleware } from "./session/middleware.js";
 
@@ -37,9 +41,11 @@ export type Next = () => Promise<Response>;
 /** Onion-style middleware: work before `next()`, work on the Response after it. Runs for every request, 404s and 405s included. */
 export type Middleware = (request: Request, next: Next) => Response | Promise<Response>;
 
-/** Where cello reports errors it answers with a 500. */
+/** Where cello reports errors it answers with a 500, and (optionally) warnings such as refused CSRF attempts. */
 export interface Logger {
   error(message: string, error?: unknown): void;
+  /** Warnings (refused cross-origin requests, rate-limited). Optional: a logger without it drops them. */
+  warn?(message: string, details?: unknown): void;
 }
 
 export interface AppOptions {
@@ -48,10 +54,18 @@ export interface AppOptions {
   /** How long `close()` and the signal handlers of `run()` wait for in-flight requests, in milliseconds. Default 10000. */
   shutdownTimeout?: number;
   /**
-   * Receives unexpected errors (500s) with their stack, and session store failures answered with 503
-   * (with their cause; at most one line per 10 s, counting the rest). Default: `console`.
+   * Receives unexpected errors (500s) with their stack, session store failures answered with 503
+   * (with their cause; at most one line per 10 s, counting the rest), and warnings (refused CSRF
+   * attempts). Default: `console`.
    */
   logger?: Logger;
+  /**
+   * The reverse proxies whose `Forwarded` / `X-Forwarded-For/-Proto/-Host` headers are believed:
+   * addresses, CIDR ranges, and the names `"loopback"`, `"linklocal"`, `"uniquelocal"`. Default
+   * `false`: the socket peer is the client and those headers are ignored. No `true` and no hop count
+   * (both let a direct client forge its address, scheme and host). Validated at construction.
+   */
+  trustProxy?: TrustProxyOption;
 }
 
 export interface ListenOptions {
@@ -121,7 +135,10 @@ export class App {
   readonly #shutdownTimeout: number;
   readonly #logger: Logger;
   readonly #outages: RateLimitedLog;
+  readonly #proxies: TrustedProxies | null;
   #sessions: SessionManager | undefined;
+  #sessionConfig: SessionConfig | undefined;
+  #csrf = false;
   /** How many of this app's servers are shutting down: while any is, every response says `Connection: close`. */
   #draining = 0;
   /** While draining: when the last response was sent (performance.now()), for {@link IDLE_GRACE}. */
@@ -131,8 +148,9 @@ export class App {
   constructor(options: AppOptions = {}) {
     this.#bodyLimit = positiveInteger("bodyLimit", options.bodyLimit, 1024 * 1024);
     this.#shutdownTimeout = positiveInteger("shutdownTimeout", options.shutdownTimeout, 10_000);
-    this.#logger = options.logger ?? { error: (message, error) => console.error(message, error) };
+    this.#logger = options.logger ?? { error: (message, error) => console.error(message, error), warn: (message, details) => console.warn(message, details) };
     this.#outages = new RateLimitedLog(this.#logger, "cello: session store unavailable, answered 503", OUTAGE_LOG_INTERVAL);
+    this.#proxies = trustProxyOption(options.trustProxy);
     this.handle = this.handle.bind(this);
   }
 
@@ -180,9 +198,33 @@ export class App {
    */
   enableSessions(config: SessionConfig): this {
     if (this.#sessions !== undefined) throw createError("CELLO_SESSIONS_ALREADY_ENABLED");
+    if (this.#csrf) throw createError("CELLO_CSRF_BEFORE_SESSIONS");
     this.#sessions = new SessionManager(config);
+    this.#sessionConfig = config;
     this.#middleware.unshift(sessionMiddleware(config));
     return this;
+  }
+
+  /**
+   * Turns on CSRF protection for every route (see README, "CSRF protection"): unsafe requests from
+   * another origin are refused with 403, and `request.csrfToken` is available. Call once, after
+   * `enableSessions` (tokens are bound to the session) and before middleware with side effects.
+   */
+  enableCsrf(config?: CsrfConfig): this {
+    if (this.#csrf) throw createError("CELLO_CSRF_ALREADY_ENABLED");
+    const middleware = createCsrfMiddleware(config, this.#sessionConfig, this.#logger);
+    this.#csrf = true;
+    return this.use(middleware);
+  }
+
+  /**
+   * Adds security headers to every routed response (see README, "Security headers"):
+   * `Strict-Transport-Security` on HTTPS, `X-Content-Type-Options`, `Referrer-Policy`,
+   * `X-Frame-Options` and CSP `frame-ancestors`, an optional `Content-Security-Policy`. A header the
+   * handler set itself is left alone. Options are validated here.
+   */
+  enableSecurityHeaders(options?: SecurityHeadersOptions): this {
+    return this.use(securityHeadersMiddleware(options));
   }
 
   /** Server-side session administration (log out everywhere, list a user's sessions). Needs `enableSessions`. */
@@ -211,7 +253,7 @@ export class App {
       this.#send(res, errorJson(match), method === "HEAD");
       return;
     }
-    const request = new Request(req, target, match.params, match.route);
+    const request = new Request(req, target, match.params, match.route, this.#proxies);
     if (hasBody(req)) {
       readBody(req, this.#bodyLimit, (error, body) => {
         if (error === null) {
@@ -280,7 +322,7 @@ export class App {
       this.#send(res, this.#notFound(target.path), req.method === "HEAD");
       return;
     }
-    const request = new Request(req, target, Object.create(null) as Record<string, string>, undefined);
+    const request = new Request(req, target, Object.create(null) as Record<string, string>, undefined, this.#proxies);
     this.#dispatch(request, this.#answerMiss, res);
   }
 

@@ -82,6 +82,27 @@ const registry = {
     message: (method: string, why: string) =>
       `Invalid option "store": the store has no ${method}() method (${why}); implement it as documented by SessionStore in cello's src/session/store.ts`,
   },
+  CELLO_TRUST_PROXY_INVALID: {
+    status: 500,
+    message: (entry: string, why: string) => `Invalid option "trustProxy": ${entry} ${why}`,
+  },
+  CELLO_CSRF_INVALID_OPTION: {
+    status: 500,
+    message: (option: string, why: string) => `Invalid CSRF option "${option}": ${why}`,
+  },
+  CELLO_CSRF_ALREADY_ENABLED: {
+    status: 500,
+    message: () => "CSRF protection is already enabled on this app; call app.enableCsrf() once",
+  },
+  CELLO_CSRF_BEFORE_SESSIONS: {
+    status: 500,
+    message: () =>
+      "app.enableSessions() was called after app.enableCsrf(): enable sessions first, so that CSRF tokens can be bound to the session",
+  },
+  CELLO_SECURITY_HEADERS_INVALID_OPTION: {
+    status: 500,
+    message: (option: string, why: string) => `Invalid security-headers option "${option}": ${why}`,
+  },
   CELLO_INVALID_ROUTE: { status: 500, message: (why: string) => `Invalid route: ${why}` },
   CELLO_MISSING_DRIVER: {
     status: 500,
@@ -98,6 +119,10 @@ const registry = {
     status: 500,
     message: (got: string) =>
       `A middleware returned ${got} instead of a Response: return the Response next() resolves to (\`return next()\`), a changed one, or your own`,
+  },
+  CELLO_CSRF_NOT_ENABLED: {
+    status: 500,
+    message: () => "request.csrfToken is not available: CSRF protection is not enabled. Call app.enableCsrf() before the app starts",
   },
   CELLO_SESSION_VALUE_NOT_JSON: {
     status: 500,
@@ -128,6 +153,16 @@ const registry = {
   CELLO_UNSUPPORTED_MEDIA_TYPE: { status: 415, message: (why: string) => `Unsupported Media Type: ${why}` },
   CELLO_BAD_REQUEST_TARGET: { status: 400, message: (why: string) => `Bad request target: ${why}` },
   CELLO_BAD_REQUEST_BODY: { status: 400, message: (why: string) => `Bad request body: ${why}` },
+  // CSRF refusals (403): one message, a code per failed check. See src/csrf/protector.ts.
+  /** Sec-Fetch-Site says cross-site or same-site (another origin) and the Origin is not trusted. */
+  CELLO_CSRF_CROSS_ORIGIN: { status: 403, message: () => "CSRF token validation failed" },
+  /** No Sec-Fetch-Site; the Origin header is neither the app's own origin nor trusted. */
+  CELLO_CSRF_ORIGIN_MISMATCH: { status: 403, message: () => "CSRF token validation failed" },
+  /** Neither header, `requireToken: true`, and no token in the header or form field. */
+  CELLO_CSRF_TOKEN_MISSING: { status: 403, message: () => "CSRF token validation failed" },
+  /** Neither header, `requireToken: true`, and the token does not verify. */
+  CELLO_CSRF_TOKEN_INVALID: { status: 403, message: () => "CSRF token validation failed" },
+
 
   // Server-side trouble.
   CELLO_SESSION_STORE_UNAVAILABLE: {

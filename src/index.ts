@@ -5,11 +5,14 @@
  */
 export { App, type AppOptions, type Handler, type ListenOptions, type Logger, type Middleware, type Next, type RunningServer, type HttpMethod } from "./app.js";
 export { Request } from "./request.js";
+export type { TrustProxyOption } from "./http/trust-proxy.js";
 export { Response, type HeaderValue, type HeadersInit, type ResponseBody, type ResponseInit } from "./response.js";
 export type { HandlerResult } from "./http/result.js";
 export { CelloError, HttpError, isCelloError, type ErrorCode } from "./errors.js";
 export { parseCookies, serializeCookie, type CookieOptions, type CookieRecord, type SameSite } from "./cookie/cookie.js";
 
+export { CsrfConfig, type CsrfOptions } from "./csrf/config.js";
+export type { HstsOptions, SecurityHeadersOptions } from "./security-headers.js";
 export { SessionConfig, type SessionOptions, type Secret } from "./session/config.js";
 export { Session, type SessionData, type SessionKey, type SessionValue } from "./session/session.js";
 export type { JsonValue } from "./session/json-value.js";

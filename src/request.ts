@@ -8,6 +8,7 @@ import { createError } from "./errors.js";
 import { formType, isJsonType, parseJsonBody } from "./http/body.js";
 import { cookieHeader } from "./http/cookie-header.js";
 import type { Target } from "./http/target.js";
+import { clientView, type ClientView, type TrustedProxies } from "./http/trust-proxy.js";
 import type { Session } from "./session/session.js";
 
 const EMPTY_BODY = Buffer.alloc(0);
@@ -18,6 +19,11 @@ const MULTIPART = "multipart/form-data is not parsed by request.form(); read req
 /** @internal What the session middleware binds to a request. */
 export interface SessionSource {
   session(): Session;
+}
+
+/** @internal What the CSRF middleware binds to a request: issues `request.csrfToken`. */
+export interface CsrfSource {
+  token(request: Request): string;
 }
 
 export class Request {
@@ -55,15 +61,64 @@ export class Request {
   #body: Buffer = EMPTY_BODY;
   #json: { value: unknown } | undefined;
   #session: SessionSource | undefined;
+  readonly #proxies: TrustedProxies | null;
+  #view: ClientView | undefined;
+  #csrf: CsrfSource | undefined;
+  #csrfToken: string | undefined;
+  /** @internal A Set-Cookie the CSRF middleware adds to the response (a token that needed a cookie). */
+  csrfSetCookie: string | undefined;
 
   /** @internal Built by the app for each request. */
-  constructor(raw: IncomingMessage, target: Target, params: Record<string, string>, route: string | undefined) {
+  constructor(
+    raw: IncomingMessage,
+    target: Target,
+    params: Record<string, string>,
+    route: string | undefined,
+    proxies: TrustedProxies | null = null,
+  ) {
     this.raw = raw;
     this.method = raw.method ?? "GET";
     this.path = target.path;
     this.#search = target.search;
     this.params = params;
     this.route = route;
+    this.#proxies = proxies;
+  }
+
+  /**
+   * The client's IP address: the socket peer, or with `trustProxy` the first untrusted address of
+   * the forwarded chain. IPv4 is dotted even when the socket reports `::ffff:1.2.3.4`.
+   */
+  get ip(): string {
+    return (this.#view ??= clientView(this.raw, this.#proxies)).ip;
+  }
+
+  /** `"https"` or `"http"`: the socket's, or with `trustProxy` what the trusted proxy forwarded. */
+  get protocol(): "http" | "https" {
+    return (this.#view ??= clientView(this.raw, this.#proxies)).protocol;
+  }
+
+  /**
+   * The host the client asked for, lower-case, with the port unless it is the scheme's default
+   * (`Host`, or with `trustProxy` the forwarded host). Empty when the request names none or a malformed one.
+   */
+  get host(): string {
+    return (this.#view ??= clientView(this.raw, this.#proxies)).host;
+  }
+
+  /** The app's origin as the client sees it, `protocol://host`, comparable to a browser's `Origin` header. */
+  get origin(): string {
+    return `${this.protocol}://${this.host}`;
+  }
+
+  /**
+   * The CSRF token for this visitor, for a hidden `_csrf` form field or a meta tag (needs
+   * `app.enableCsrf`). Bound to the session, or to a signed cookie when there is no live session;
+   * masked afresh per request, so it is safe to embed in pages. Same value within one request.
+   */
+  get csrfToken(): string {
+    if (this.#csrf === undefined) throw createError("CELLO_CSRF_NOT_ENABLED");
+    return (this.#csrfToken ??= this.#csrf.token(this));
   }
 
   /**
@@ -158,5 +213,10 @@ export class Request {
   /** @internal Set by the session middleware: builds the session on first access. */
   bindSession(source: SessionSource): void {
     this.#session = source;
+  }
+
+  /** @internal Set by the CSRF middleware: issues the token on first access. */
+  bindCsrf(source: CsrfSource): void {
+    this.#csrf = source;
   }
 }

@@ -10,7 +10,8 @@ import type { Response } from "../response.js";
 import type { SessionConfig } from "./config.js";
 import type { Session, SessionChanges } from "./session.js";
 import { after } from "./awaitable.js";
-import { SessionCookieWriter, varyOnCookie } from "./session-cookie.js";
+import { SessionCookieWriter } from "./session-cookie.js";
+import { appendVary } from "../http/vary.js";
 import { storeKey } from "./session-id.js";
 import { callStore } from "./store-call.js";
 import type { SessionPatch, SessionStore } from "./store.js";
@@ -79,7 +80,8 @@ export class SessionCommitter {
   /** Commits and decorates `response` (Set-Cookie, Vary, Cache-Control). */
   commit(session: Session, rotated: boolean, response: Response): void | Promise<void> {
     if (!session.accessed) return;
-    varyOnCookie(response);
+    // The response depends on the Cookie header: shared caches must key on it (RFC 9110 §12.5.5).
+    appendVary(response, "Cookie");
     // The common case: a request that only read its session has nothing to save.
     if (!session.modified && !rotated && !this.#config.rolling) return;
     const c = session.changes();

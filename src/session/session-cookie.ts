@@ -9,6 +9,7 @@ import { serializeCookie } from "../cookie/cookie.js";
 import { createError } from "../errors.js";
 import type { Response } from "../response.js";
 import type { SessionConfig } from "./config.js";
+import { noSharedCaching } from "../http/no-shared-caching.js";
 
 /** RFC 6265 §6.1: user agents should keep at least 4096 bytes per cookie (name, value and attributes). */
 const MAX_COOKIE_BYTES = 4096;
@@ -60,41 +61,3 @@ export class SessionCookieWriter {
   }
 }
 
-/** The response depends on the Cookie header: shared caches must key on it (RFC 9110 §12.5.5). */
-export function varyOnCookie(response: Response): void {
-  const vary = response.getHeader("vary");
-  if (vary === undefined) response.setHeader("vary", "Cookie");
-  else {
-    const text = typeof vary === "string" ? vary : vary.join(", ");
-    if (!/(^|,)\s*(cookie|\*)\s*(,|$)/i.test(text)) response.setHeader("vary", `${text}, Cookie`);
-  }
-}
-
-/**
- * A response that sets a session cookie must never be stored by a shared cache and replayed to
- * someone else (RFC 9111 §3: a shared cache may store a response with Set-Cookie). With no
- * Cache-Control from the handler it gets `no-store`. A handler's own Cache-Control is kept for the
- * browser's private cache, but whatever would let a shared cache store it goes: `public` (§5.2.2.9)
- * and `s-maxage` (§5.2.2.10) are removed, and `private` (§5.2.2.7) is added unless `private` or
- * `no-store` is already there. A qualified `private="..."` only hides the named fields from a shared
- * cache, so it is replaced by the bare directive.
- */
-function noSharedCaching(response: Response): void {
-  const current = response.getHeader("cache-control");
-  if (current === undefined) {
-    response.setHeader("cache-control", "no-store");
-    return;
-  }
-  const kept: string[] = [];
-  let privateAlready = false;
-  for (const part of (typeof current === "string" ? current : current.join(",")).split(",")) {
-    const directive = part.trim();
-    const name = directive.split("=", 1)[0]?.trim().toLowerCase() ?? "";
-    if (name === "" || name === "public" || name === "s-maxage") continue;
-    if (name === "private" && directive.includes("=")) continue;
-    if (name === "private" || name === "no-store") privateAlready = true;
-    kept.push(directive);
-  }
-  if (!privateAlready) kept.unshift("private");
-  response.setHeader("cache-control", kept.join(", "));
-}

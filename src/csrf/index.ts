@@ -1,0 +1,26 @@
+/** Wires `app.enableCsrf(config)`: picks the key material and builds the middleware. */
+import { randomBytes } from "node:crypto";
+import type { Logger, Middleware } from "../app.js";
+import type { SessionConfig } from "../session/config.js";
+import { CsrfConfig } from "./config.js";
+import { csrfMiddleware } from "./protector.js";
+import { CsrfTokens } from "./tokens.js";
+
+/**
+ * Key material: the CSRF `secret` option, else the session secret (keys are derived per purpose,
+ * so sharing the secret shares no key), else a random key for this process.
+ */
+export function createCsrfMiddleware(config: CsrfConfig | undefined, sessions: SessionConfig | undefined, logger: Logger): Middleware {
+  const resolved = config ?? new CsrfConfig();
+  if (!(resolved instanceof CsrfConfig)) throw new TypeError("app.enableCsrf() takes a CsrfConfig: app.enableCsrf(new CsrfConfig({ ... }))");
+  const secrets = resolved.secretBytes() ?? sessions?.secretBytes() ?? [randomBytes(32)];
+  if (resolved.requireToken && resolved.secretBytes() === undefined && sessions === undefined) {
+    // Tokens are then checked for every header-less request, and a per-process key makes them fail
+    // after a restart or on another instance behind a load balancer.
+    process.emitWarning(
+      "cello: CSRF requireToken without sessions and without a `secret`: tokens are signed with a random per-process key and stop verifying after a restart or on another instance. Pass new CsrfConfig({ secret }).",
+      { code: "CELLO_CSRF_EPHEMERAL_KEY" },
+    );
+  }
+  return csrfMiddleware(resolved, new CsrfTokens(resolved, secrets, sessions !== undefined), logger);
+}

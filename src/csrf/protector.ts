@@ -1,0 +1,133 @@
+/**
+ * The CSRF middleware registered by `app.enableCsrf()`. For every routed request:
+ *
+ * 1. A safe method passes, before any header is read.
+ * 2. `Sec-Fetch-Site: same-origin | none` passes; any other value passes only from a trusted Origin.
+ * 3. No `Sec-Fetch-Site`, an `Origin`: it must be the app's own origin or a trusted one.
+ * 4. Neither header: passes, unless `requireToken`, when a valid token (header or form field) is needed.
+ * 5. The headers decide whenever present: a valid token never overrides a cross-origin refusal
+ *    (tokens leak; the browser's own signal does not).
+ * 6. A refusal is a 403 `{"error":"CSRF token validation failed","code":"CELLO_CSRF_..."}`, logged
+ *    (rate-limited) through the app logger's `warn`. Responses whose outcome depended on the
+ *    headers carry `Vary: Origin, Sec-Fetch-Site`.
+ * 7. `exemptPaths` match the routed path.
+ *
+ * It runs synchronously when everything downstream does, and allocates nothing per request beyond
+ * what a token or a refusal needs.
+ */
+import { markSyncCapable, type Logger, type Middleware } from "../app.js";
+import { createError, type ErrorCode } from "../errors.js";
+import { noSharedCaching } from "../http/no-shared-caching.js";
+import { appendVary } from "../http/vary.js";
+import type { Request } from "../request.js";
+import { Response } from "../response.js";
+import type { CsrfConfig } from "./config.js";
+import { rawHeader, readSignals, type FetchSignals } from "./origin-check.js";
+import type { CsrfTokens } from "./tokens.js";
+import { WarningLimiter } from "./warning-limiter.js";
+
+type RefusalCode = Extract<ErrorCode, `CELLO_CSRF_${string}`>;
+
+const JSON_TYPE = "application/json; charset=utf-8";
+const VARY = "Origin, Sec-Fetch-Site";
+/** Refusal bodies, built once per code. */
+const BODIES = new Map<string, string>();
+function body(code: RefusalCode): string {
+  let text = BODIES.get(code);
+  if (text === undefined) {
+    text = JSON.stringify({ error: createError(code).message, code });
+    BODIES.set(code, text);
+  }
+  return text;
+}
+
+/** Read by one check at a time, synchronously: one object for the whole process. */
+const signals: FetchSignals = { secFetchSite: undefined, origin: undefined };
+
+export function csrfMiddleware(config: CsrfConfig, tokens: CsrfTokens, logger: Logger): Middleware {
+  const safe = new Set(config.safeMethods);
+  const exact = new Set(config.exemptPaths.filter((path) => !path.endsWith("/")));
+  const prefixes = config.exemptPaths.filter((path) => path.endsWith("/"));
+  const exempting = config.exemptPaths.length > 0;
+  const trusted = new Set(config.trustedOrigins);
+  const tokenHeader = config.headerName.toLowerCase();
+  const warnings = new WarningLimiter(logger);
+
+  const isExempt = (path: string): boolean => {
+    if (exact.has(path)) return true;
+    for (const prefix of prefixes) if (path.startsWith(prefix)) return true;
+    return false;
+  };
+
+  /** The refusal code for an unsafe request, or null when it passes. */
+  const check = (request: Request): RefusalCode | null => {
+    readSignals(request.raw, signals);
+    const { secFetchSite, origin } = signals;
+    if (secFetchSite !== undefined) {
+      if (secFetchSite === "same-origin" || secFetchSite === "none") return null;
+      return origin !== undefined && trusted.has(origin) ? null : "CELLO_CSRF_CROSS_ORIGIN";
+    }
+    if (origin !== undefined) {
+      return origin === request.origin || trusted.has(origin) ? null : "CELLO_CSRF_ORIGIN_MISMATCH";
+    }
+    if (!config.requireToken) return null;
+    const token = rawHeader(request.raw, tokenHeader) ?? formField(request, config.fieldName);
+    if (token === undefined || token === "") return "CELLO_CSRF_TOKEN_MISSING";
+    return tokens.verify(request, token) ? null : "CELLO_CSRF_TOKEN_INVALID";
+  };
+
+  const refuse = (request: Request, code: RefusalCode): void => {
+    // `signals` still holds this request's headers: nothing ran in between.
+    const { secFetchSite, origin } = signals;
+    let message = `cello: CSRF: ${config.reportOnly ? "would refuse (reportOnly)" : "refused"} ${request.method} ${request.path}: ${code}`;
+    if (secFetchSite !== undefined) message += `, Sec-Fetch-Site: ${secFetchSite}`;
+    if (origin !== undefined) message += `, Origin: ${origin}`;
+    if (code === "CELLO_CSRF_ORIGIN_MISMATCH") {
+      message += ` (the app's origin is ${request.origin})`;
+      // The classic deployment mistake: TLS ends at a proxy, the app sees plain HTTP.
+      if (origin?.startsWith("https://") === true && request.protocol === "http" && origin.slice(8) === request.host) {
+        message += "; the request arrived over http but the page is https: behind a TLS-terminating proxy, set new App({ trustProxy: [...] }) so cello sees the client's scheme";
+      }
+    }
+    warnings.warn(message, { code, method: request.method, path: request.path, origin, secFetchSite, ip: request.ip });
+  };
+
+  /** After the handler: the double-submit cookie a token needed, and Vary when the headers decided. */
+  const finish = (request: Request, response: Response, varied: boolean): Response => {
+    if (varied) appendVary(response, VARY);
+    const cookie = request.csrfSetCookie;
+    if (cookie !== undefined) {
+      response.appendHeader("set-cookie", cookie);
+      appendVary(response, "Cookie");
+      noSharedCaching(response);
+    }
+    return response;
+  };
+
+  const proceed = (request: Request, next: () => Response | Promise<Response>, varied: boolean): Response | Promise<Response> => {
+    const response = next();
+    return response instanceof Promise ? response.then((done) => finish(request, done, varied)) : finish(request, response, varied);
+  };
+
+  return markSyncCapable((request, next) => {
+    request.bindCsrf(tokens);
+    if (safe.has(request.method) || (exempting && isExempt(request.path))) return proceed(request, next, false);
+    const code = check(request);
+    if (code !== null) {
+      refuse(request, code);
+      if (!config.reportOnly) {
+        const refusal = new Response(body(code), 403, JSON_TYPE);
+        appendVary(refusal, VARY);
+        return refusal;
+      }
+    }
+    return proceed(request, next, true);
+  });
+}
+
+/** The token field of an urlencoded body (multipart bodies are not parsed by cello). */
+function formField(request: Request, field: string): string | undefined {
+  const type = rawHeader(request.raw, "content-type");
+  if (type === undefined || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return undefined;
+  return new URLSearchParams(request.text()).get(field) ?? undefined;
+}

@@ -1,0 +1,31 @@
+/** Cache-Control for responses that carry a per-user Set-Cookie. */
+import type { Response } from "../response.js";
+
+/**
+ * A response that sets a cookie (the session cookie, the CSRF cookie) must never be stored by a shared cache and replayed to
+ * someone else (RFC 9111 §3: a shared cache may store a response with Set-Cookie). With no
+ * Cache-Control from the handler it gets `no-store`. A handler's own Cache-Control is kept for the
+ * browser's private cache, but whatever would let a shared cache store it goes: `public` (§5.2.2.9)
+ * and `s-maxage` (§5.2.2.10) are removed, and `private` (§5.2.2.7) is added unless `private` or
+ * `no-store` is already there. A qualified `private="..."` only hides the named fields from a shared
+ * cache, so it is replaced by the bare directive.
+ */
+export function noSharedCaching(response: Response): void {
+  const current = response.getHeader("cache-control");
+  if (current === undefined) {
+    response.setHeader("cache-control", "no-store");
+    return;
+  }
+  const kept: string[] = [];
+  let privateAlready = false;
+  for (const part of (typeof current === "string" ? current : current.join(",")).split(",")) {
+    const directive = part.trim();
+    const name = directive.split("=", 1)[0]?.trim().toLowerCase() ?? "";
+    if (name === "" || name === "public" || name === "s-maxage") continue;
+    if (name === "private" && directive.includes("=")) continue;
+    if (name === "private" || name === "no-store") privateAlready = true;
+    kept.push(directive);
+  }
+  if (!privateAlready) kept.unshift("private");
+  response.setHeader("cache-control", kept.join(", "));
+}
