@@ -53,7 +53,12 @@ async function load(target, base, count) {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const method = target.method ?? "GET";
   const body = method === "POST" ? '{"username":"alice"}' : undefined;
-  const headers = { ...(target.cookie ? { cookie: target.cookie } : {}), ...(body ? { "content-type": "application/json" } : {}) };
+  const headers = {
+    ...(target.cookie ? { cookie: target.cookie } : {}),
+    ...(body ? { "content-type": "application/json" } : {}),
+    // What a browser sends with a same-origin form or fetch POST.
+    ...(target.browser ? { origin: base, "sec-fetch-site": "same-origin" } : {}),
+  };
   let sent = 0;
   const one = () =>
     new Promise((resolve, reject) => {

@@ -59,6 +59,7 @@ function wrk(target, seconds = duration) {
   const lines = [`wrk.method = "${target.method ?? "GET"}"`];
   if (target.method === "POST") lines.push(`wrk.body = '{"username":"alice"}'`, `wrk.headers["Content-Type"] = "application/json"`);
   if (target.cookie) lines.push(`wrk.headers["Cookie"] = "${target.cookie}"`);
+  if (target.browser) lines.push(`wrk.headers["Origin"] = "${target.base}"`, `wrk.headers["Sec-Fetch-Site"] = "same-origin"`);
   writeFileSync(script, lines.join("\n"));
   if (pause) process.kill(target.pid, "SIGCONT");
   const cpuBefore = cpuTicks(target.pid);

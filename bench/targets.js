@@ -17,6 +17,10 @@ export const TARGETS = [
   { name: "raw node:http POST with a login's response headers (no session work)", short: "raw-login-wire", script: "raw-node-post.js", args: ["login-wire"], path: "/login", method: "POST" },
   { name: "cello POST reading its JSON body (no session)", short: "cello-post", script: "cello.js", args: ["post"], path: "/login", method: "POST" },
   { name: "cello POST login (MemoryStore)", short: "memory-login", script: "cello.js", args: ["memory"], path: "/login", method: "POST", target: 0.8 },
+  // Issue 10's cost: the same browser request (Origin + Sec-Fetch-Site: same-origin) with and without app.enableCsrf().
+  { name: "cello POST login (MemoryStore), browser headers", short: "memory-login-browser", script: "cello.js", args: ["memory"], path: "/login", method: "POST", browser: true },
+  { name: "cello POST login (MemoryStore) + CSRF, browser headers", short: "csrf-login-browser", script: "cello.js", args: ["memory-csrf"], path: "/login", method: "POST", browser: true },
+  { name: "cello GET session (MemoryStore) + CSRF", short: "csrf-get", script: "cello.js", args: ["memory-csrf"], path: "/me", login: true },
   { name: "cello GET session (CookieStore)", short: "cookie-get", script: "cello.js", args: ["cookie"], path: "/me", login: true, target: 0.85 },
   { name: "Fastify + @fastify/secure-session GET session", short: "secure-session", script: "fastify-secure-session.js", args: [], path: "/me", login: true },
   { name: "Fastify + @fastify/session GET session", short: "fastify-session", script: "fastify-session.js", args: [], path: "/me", login: true },

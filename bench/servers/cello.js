@@ -2,9 +2,10 @@
 //   json          GET /      → {"hello":"world"} (no sessions enabled)
 //   post          POST /login reading its JSON body, no sessions (the floor under the login figure)
 //   memory        GET /me reads a live session; POST /login writes a new one (MemoryStore)
+//   memory-csrf   the same with app.enableCsrf() (issue 10's cost)
 //   cookie        the same on CookieStore
 //   sqlite|redis  the same on SqliteStore / RedisStore (issue 4)
-import { App, CookieStore, MemoryStore, SessionConfig } from "../../dist/index.js";
+import { App, CookieStore, CsrfConfig, MemoryStore, SessionConfig } from "../../dist/index.js";
 
 const [, , portArg, scenario = "json"] = process.argv;
 const secret = "bench-0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
@@ -12,6 +13,7 @@ const secret = "bench-0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
 async function storeFor(name) {
   switch (name) {
     case "memory":
+    case "memory-csrf":
       return new MemoryStore();
     case "cookie":
       return new CookieStore();
@@ -39,6 +41,7 @@ if (scenario === "json") {
   });
 } else {
   app.enableSessions(new SessionConfig({ secret, secure: false, store: await storeFor(scenario) }));
+  if (scenario === "memory-csrf") app.enableCsrf(new CsrfConfig());
   app.post("/login", (request) => {
     request.session.set("user_id", "123");
     request.session.set("username", "alice");
