@@ -9,6 +9,7 @@ import { SqliteStore } from "../src/session/stores/sqlite-store.js";
 import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
+import { storeTombstoneSuite } from "./store-tombstone-suite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cello-sqlite-"));
 let n = 0;
@@ -23,6 +24,11 @@ sessionHardeningSuite("SqliteStore", () => {
   const store = new SqliteStore({ path: dbPath() });
   return { store, cleanup: () => store.close() };
 }, true);
+
+storeTombstoneSuite("SqliteStore", (clock) => {
+  const store = new SqliteStore({ path: dbPath(), clock });
+  return { store, cleanup: () => store.close() };
+});
 
 describe("SqliteStore specifics", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
