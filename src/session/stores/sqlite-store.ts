@@ -281,7 +281,7 @@ export class SqliteStore implements SessionStore {
     if (this.db.open && this.db.inTransaction) this.#commit.run();
   }
 
-  /** Deletes expired sessions now; returns how many. Runs on its own every `sweepInterval`. */
+  /** Deletes expired sessions and tombstones now; returns how many rows. Runs on its own every `sweepInterval`. */
   sweep(): number {
     if (!this.db.open) return 0;
     this.#endRead();
