@@ -90,14 +90,18 @@ export function storeTombstoneSuite(name: string, make: (clock: () => number) =>
       }
     });
 
-    test("the sweep drops a tombstone once the old session would have expired", { skip: name === "RedisStore" && "Redis expires tombstones itself (PEXPIREAT)" }, async () => {
+    test("the sweep drops a tombstone once the old session would have expired", async (t) => {
       let now = t0 + 100;
       const { store, done } = await open(() => now);
       try {
+        if (store.sweep === undefined) {
+          t.skip("no sweep: the store's backend expires tombstones itself (RedisStore: PEXPIREAT)");
+          return;
+        }
         await store.create("s1", session(t0 + 1_000));
         await store.regenerate("s1", "s2", session(t0 + 60_000), t0 + 100);
         now = t0 + 1_000;
-        store.sweep?.();
+        store.sweep();
         await store.destroy("s1");
         assert.notEqual(await store.get("s2"), null, "no tombstone left to follow: the successor stays");
       } finally {
