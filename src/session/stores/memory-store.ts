@@ -158,7 +158,7 @@ export class MemoryStore implements SessionStore {
    * session it loaded still logs the user out.
    */
   destroy(key: string): void {
-    // Bounded: each link was created by a regenerate of a live session, and a key is never reused.
+    // Ends: every step deletes the tombstone it follows, so even a cycle of keys is walked once.
     for (let next: string | undefined = key; next !== undefined; ) {
       const entry = this.#entries.get(next);
       if (entry !== undefined) {

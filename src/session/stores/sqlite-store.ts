@@ -179,9 +179,9 @@ export class SqliteStore implements SessionStore {
       return true;
     }).immediate as (oldKey: string, newKey: string, session: NewSession, now: number) => boolean;
     this.#destroy = this.db.transaction((key: string) => {
-      // Down the chain of regenerations to the live session (bounded: every link was made by a
-      // regenerate of a live session, and keys are never reused). Each key deleted may be one this
-      // process read recently: the successor especially, which the regenerating request used.
+      // Down the chain of regenerations to the live session; it ends, since every step deletes the
+      // row it follows. Each key deleted may be one this process read recently: the successor
+      // especially, which the regenerating request used.
       for (let next: string | null | undefined = key; typeof next === "string"; ) {
         this.#recent.delete(next);
         next = sql.deleteLink.get(next) as string | null | undefined;
