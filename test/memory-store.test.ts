@@ -137,6 +137,33 @@ describe("MemoryStore", () => {
     store.close();
   });
 
+  test("tombstones are not sessions: a regenerate in a full store evicts nobody", () => {
+    const store = new MemoryStore({ maxSessions: 2, clock: () => 100 });
+    store.create("a", { ...record(9_000), user: "alice" });
+    store.create("b", { ...record(9_000), user: "bob" });
+    assert.equal(store.regenerate("a", "a2", { ...record(9_000), user: "alice" }, 100), true);
+    assert.equal(store.size, 2);
+    assert.notEqual(store.get("b"), null, "bob is still logged in");
+    assert.notEqual(store.get("a2"), null);
+    store.destroy("a");
+    assert.equal(store.get("a2"), null, "the tombstone led the destroy to the successor");
+    assert.notEqual(store.get("b"), null);
+    store.close();
+  });
+
+  test("tombstones are bounded by maxSessions too: the oldest goes first", () => {
+    const store = new MemoryStore({ maxSessions: 2, clock: () => 100 });
+    store.create("k1", record(9_000));
+    for (const [from, to] of [["k1", "k2"], ["k2", "k3"], ["k3", "k4"]] as const) {
+      assert.equal(store.regenerate(from, to, record(9_000), 100), true);
+    }
+    store.destroy("k1");
+    assert.notEqual(store.get("k4"), null, "k1's tombstone, the oldest of three, was dropped");
+    store.destroy("k2");
+    assert.equal(store.get("k4"), null, "k2's was kept and followed to k4");
+    store.close();
+  });
+
   test("size counts live records; sweep() drops expired ones", () => {
     let now = 0;
     const store = new MemoryStore({ clock: () => now });

@@ -1,6 +1,7 @@
 import { MemoryStore } from "../src/index.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
+import { storeTombstoneSuite } from "./store-tombstone-suite.js";
 
 sessionStoreSuite("MemoryStore", () => {
   const store = new MemoryStore();
@@ -11,3 +12,8 @@ sessionHardeningSuite("MemoryStore", () => {
   const store = new MemoryStore();
   return { store, cleanup: () => store.close() };
 }, true);
+
+storeTombstoneSuite("MemoryStore", (clock) => {
+  const store = new MemoryStore({ clock });
+  return { store, cleanup: () => store.close() };
+});

@@ -10,6 +10,7 @@ import { regenerateRaceSuite } from "./helpers/redis-races.js";
 import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
+import { storeTombstoneSuite } from "./store-tombstone-suite.js";
 
 const unavailable = await redisUnavailable();
 
@@ -28,6 +29,19 @@ if (unavailable !== null) {
       },
     };
   }, true);
+
+  storeTombstoneSuite("RedisStore", (clock) => {
+    const redis = new Redis(REDIS_URL);
+    const prefix = `test:${randomUUID()}:`;
+    return {
+      store: new RedisStore({ client: redis, prefix, clock }),
+      cleanup: async () => {
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      },
+    };
+  });
 
   sessionHardeningSuite("RedisStore", () => {
     const redis = new Redis(REDIS_URL);

@@ -9,6 +9,7 @@ import { SqliteStore } from "../src/session/stores/sqlite-store.js";
 import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
+import { storeTombstoneSuite } from "./store-tombstone-suite.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cello-sqlite-"));
 let n = 0;
@@ -23,6 +24,11 @@ sessionHardeningSuite("SqliteStore", () => {
   const store = new SqliteStore({ path: dbPath() });
   return { store, cleanup: () => store.close() };
 }, true);
+
+storeTombstoneSuite("SqliteStore", (clock) => {
+  const store = new SqliteStore({ path: dbPath(), clock });
+  return { store, cleanup: () => store.close() };
+});
 
 describe("SqliteStore specifics", () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,6 +88,41 @@ describe("SqliteStore specifics", () => {
     assert.equal(store.sweep(), 1);
     assert.equal(store.get("a"), null);
     assert.deepEqual(store.db.prepare("SELECT count(*) AS n FROM cello_sessions").get(), { n: 1 }, "only the live row is left");
+    store.close();
+  });
+
+  test("tombstones: a destroy that follows one drops the successor from this process's memory; the sweep deletes them", () => {
+    let now = 1_000;
+    const store = new SqliteStore({ path: dbPath(), clock: () => now });
+    store.create("a", { data: { x: "1" }, createdAt: 0, expiresAt: 2_000 });
+    assert.equal(store.regenerate("a", "b", { data: { x: "1" }, createdAt: 0, expiresAt: 9_000 }, 1_000), true);
+    assert.notEqual(store.get("b"), null); // now held in memory
+    store.destroy("a");
+    assert.equal(store.get("b"), null, "not served from memory after the destroy reached it");
+    store.create("c", { data: { x: "1" }, createdAt: 0, expiresAt: 2_000 });
+    store.regenerate("c", "d", { data: { x: "1" }, createdAt: 0, expiresAt: 9_000 }, 1_000);
+    const rows = () => store.db.prepare("SELECT key FROM cello_sessions ORDER BY key").pluck().all();
+    assert.deepEqual(rows(), ["c", "d"], "c is a tombstone until 2000");
+    now = 2_000;
+    store.sweep();
+    assert.deepEqual(rows(), ["d"]);
+    store.close();
+  });
+
+  test("a database made before tombstones gets its moved_to column, keeps its sessions, and gets the guarantee", async () => {
+    const path = dbPath();
+    const { default: Database } = await import("better-sqlite3");
+    const old = new Database(path);
+    old.exec("CREATE TABLE cello_sessions (key TEXT PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, user TEXT, data TEXT NOT NULL) WITHOUT ROWID");
+    old.prepare("INSERT INTO cello_sessions VALUES ('old', 0, ?, 0, 'alice', '{\"x\":\"1\"}')").run(Date.now() + 60_000);
+    old.close();
+    const store = new SqliteStore({ path });
+    new SqliteStore({ path }).close(); // a second opener finds the column there
+    assert.deepEqual({ ...store.get("old")?.data }, { x: "1" });
+    assert.equal(store.regenerate("old", "new", { data: { x: "1" }, createdAt: 0, expiresAt: Date.now() + 60_000, user: "alice" }, Date.now()), true);
+    store.destroy("old");
+    assert.equal(store.get("new"), null);
+    assert.deepEqual(store.listByUser("alice"), []);
     store.close();
   });
 

@@ -447,6 +447,28 @@ export function sessionStoreSuite(name: string, make: () => Promise<StoreUnderTe
         assert.equal((await c.request("GET", "/me")).status, 401);
       });
 
+      test("a logout that loaded the session before a regenerate and lands after it logs out the new ID too", async () => {
+        const t = await newApp({ userKey: "user_id" });
+        const c = t.client();
+        await c.request("POST", "/login", { user: "dave" });
+        const old = c.jar.cookies.get("session_id") as string;
+        const logoutJar = new CookieJar();
+        logoutJar.cookies.set("session_id", old);
+        const logout = client(t.served, logoutJar).request("POST", "/logout?gate=late-logout");
+        const driver = t.client();
+        await driver.request("GET", "/gate/late-logout/arrived");
+        // The regenerate completes while the logout, holding the old session, is parked.
+        assert.equal((await c.request("POST", "/regenerate")).setCookies.length, 1);
+        const fresh = c.jar.cookies.get("session_id") as string;
+        assert.notEqual(fresh, old);
+        assert.deepEqual((await c.request("GET", "/me")).json, { user_id: "dave", role: "admin" }, "the new ID is live");
+        await driver.request("POST", "/gate/late-logout/open");
+        assert.equal((await logout).status, 200);
+        assert.ok(await readsLoggedOut(t, old), "the old cookie reads as logged out");
+        assert.ok(await readsLoggedOut(t, fresh), "the new cookie, sent by the regenerate, reads as logged out too");
+        assert.deepEqual(await t.app.sessions.list("dave"), [], "nothing of dave's is left");
+      });
+
       test("a store missing a method the engine needs is refused when SessionConfig is built, naming it", async () => {
         const subject = await make();
         made.push(subject);

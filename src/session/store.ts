@@ -81,23 +81,35 @@ export interface SessionStore {
    * runs is never brought back under a new key. A request that loaded the session before a logout or
    * "log out everywhere" and regenerates after an `await` would otherwise log the user back in.
    *
-   * The simplest way to keep it is one atomic step: "if `oldKey` is live, delete it and create
-   * `newKey`" (a transaction, a lock, a script). A store that cannot span both keys atomically must
+   * The simplest way to keep it is one atomic step: "if `oldKey` is live, turn it into a tombstone
+   * (below) and create `newKey`" (a transaction, a lock, a script). A store that cannot span both keys atomically must
    * give the same guarantee another way: for any `destroy(oldKey)` or `destroyByUser` that runs
    * concurrently, either this resolves false and leaves no live session under `newKey`, or that
    * destroy also removes the session under `newKey` (RedisStore: the new session is written first,
    * then the old key becomes a tombstone naming the new one, which a later destroy follows).
    *
-   * Once the move is complete, `destroyByUser` finds the session under the new key. A
-   * `destroy(oldKey)` from a request that loaded the old session before the move but commits after
-   * it finds nothing to delete in an atomic store (the move won that race, and its response carries
-   * the new cookie); RedisStore's tombstone makes it reach the new key as well.
+   * Once the move is complete, `destroyByUser` finds the session under the new key, and
+   * `destroy(oldKey)` must still reach it (see {@link destroy}): a request that loaded the old
+   * session before the move (a logout) may commit after it, and the move's response has already
+   * sent the new cookie. So `oldKey` is not simply deleted: it becomes a *tombstone* naming
+   * `newKey`, kept until the old session's own `expiresAt`. A tombstone is no session: `get`
+   * returns null for it, `update` false, `regenerate` false, and `listByUser`/`destroyByUser` never
+   * count it. MemoryStore and SqliteStore write it in the same atomic step as the move; RedisStore
+   * in its step 2.
    *
    * `session.createdAt` is the old session's creation time (regenerate does not reset an absolute
    * timeout); `now` is when the request commits, and the new session's last-seen time.
    */
   regenerate(oldKey: string, newKey: string, session: NewSession, now: number): Awaitable<boolean>;
-  /** Deletes the session under `key` (and its user index entry). Deleting nothing is fine. */
+  /**
+   * Deletes the session under `key` (and its user index entry). Deleting nothing is fine.
+   *
+   * The guarantee: destroy of a key that was regenerated destroys its live successor. When `key` is
+   * a tombstone left by {@link regenerate}, delete it and destroy the key it names, down the chain
+   * (that key may have been regenerated in turn), so that a logout committed by a request that
+   * loaded the session before a regenerate moved it still logs the user out of the session it
+   * became.
+   */
   destroy(key: string): Awaitable<void>;
   /** The live sessions of `user`. Needs `userKey`. */
   listByUser(user: string): Awaitable<SessionInfo[]>;

@@ -48,7 +48,11 @@ export async function sessionApp(
     return { data: req.session.toJSON() };
   });
   app.post("/delete/{key}", (req) => ({ deleted: req.session.delete(req.params["key"] as string) }));
-  app.post("/logout", (req) => {
+  app.post("/logout", async (req) => {
+    if (req.query["gate"] !== undefined) {
+      req.session.get("user_id"); // load the session before parking
+      await park(req.query["gate"]);
+    }
     req.session.clear();
     return { logged_out: true };
   });
@@ -89,6 +93,7 @@ export async function sessionApp(
 
   // Gates order interleavings without timing: a request parks at a named gate (after loading its
   // session) until the test opens it; GET /gate/{name}/arrived answers once a request is parked there.
+  // POST /logout?gate=name and POST /regenerate-after?gate=name park.
   const gates = new Map<string, { arrived: Promise<void>; arrive: () => void; opened: Promise<void>; open: () => void }>();
   const gate = (name: string) => {
     let entry = gates.get(name);
@@ -100,6 +105,12 @@ export async function sessionApp(
       gates.set(name, (entry = { arrived, arrive, opened, open }));
     }
     return entry;
+  };
+  /** Parks the calling request at gate `name` until the test opens it. */
+  const park = (name: string) => {
+    const g = gate(name);
+    g.arrive();
+    return g.opened;
   };
   app.get("/gate/{name}/arrived", async (req) => {
     await gate(req.params["name"] as string).arrived;
@@ -114,11 +125,8 @@ export async function sessionApp(
     const before = req.session.id;
     req.session.get("user_id");
     const name = req.query["gate"];
-    if (name !== undefined) {
-      const g = gate(name);
-      g.arrive();
-      await g.opened;
-    } else if (req.query["delay"]) await sleep(Number(req.query["delay"]));
+    if (name !== undefined) await park(name);
+    else if (req.query["delay"]) await sleep(Number(req.query["delay"]));
     req.session.regenerate();
     req.session.set("regenerated", true);
     return { before, after: req.session.id };

@@ -12,6 +12,9 @@ export interface MemoryStoreOptions {
    * belongs to no user (no `userKey` value), and only when none is left the least recently used
    * logged-in one: a flood of anonymous sessions (failed logins, flash messages) cannot log real
    * users out. Default 100000.
+   *
+   * The tombstones `regenerate()` leaves on old keys are kept apart, bounded by the same number (the
+   * oldest goes first) and never counted as sessions: at most `maxSessions` of each.
    */
   maxSessions?: number;
   /** How often expired sessions are swept, in milliseconds. Default 60000. The timer never keeps the process alive. */
@@ -31,6 +34,17 @@ interface Entry {
   tick: number;
 }
 
+/**
+ * What `regenerate()` leaves on the old key: the key the session moved to, until the old session's
+ * own expiry. A request that loaded the old session before the move may still commit a logout
+ * (`destroy(oldKey)`) after it; following the tombstone makes that logout reach the session it
+ * became, whose cookie the regenerating request sent (the guarantee of `SessionStore.destroy`).
+ */
+interface Tombstone {
+  next: string;
+  expiresAt: number;
+}
+
 /** How often an over-full store may run a full sweep before falling back to evicting the LRU entry. */
 const FULL_SWEEP_INTERVAL = 1000;
 
@@ -43,6 +57,8 @@ export class MemoryStore implements SessionStore {
    */
   readonly #anonymous = new Set<string>();
   readonly #byUser = new Map<string, Set<string>>();
+  /** Retired keys → their successors, oldest first. Not sessions: get/update/list never see them. */
+  readonly #tombstones = new Map<string, Tombstone>();
   readonly #maxSessions: number;
   readonly #clock: () => number;
   readonly #timer: NodeJS.Timeout;
@@ -55,6 +71,8 @@ export class MemoryStore implements SessionStore {
   #evictCursor: Iterator<string> | undefined;
   /** The same, over {@link #anonymous}. */
   #anonymousCursor: Iterator<string> | undefined;
+  /** The same, over {@link #tombstones}. */
+  #tombstoneCursor: Iterator<string> | undefined;
   #tick = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -102,12 +120,17 @@ export class MemoryStore implements SessionStore {
     this.#insert(key, session, session.createdAt);
   }
 
-  /** Atomic because synchronous: nothing can run between the check and the move. */
+  /**
+   * Atomic because synchronous: nothing can run between the check and the move. The old key
+   * becomes a tombstone naming the new one, so a logout from a request that loaded the old session
+   * before the move and commits after it still logs the user out (see {@link destroy}).
+   */
   regenerate(oldKey: string, newKey: string, session: NewSession, now: number): boolean {
     const old = this.#entries.get(oldKey);
     if (old === undefined || old.expiresAt <= now) return false;
-    this.destroy(oldKey);
+    this.#delete(oldKey, old);
     this.#insert(newKey, session, now);
+    this.#bury(oldKey, { next: newKey, expiresAt: old.expiresAt });
     return true;
   }
 
@@ -129,11 +152,23 @@ export class MemoryStore implements SessionStore {
     return true;
   }
 
+  /**
+   * Deletes the session under `key`; when `key` was regenerated, the session it became instead (down
+   * the chain, if that one was regenerated too), so a logout that lands after a regenerate of the
+   * session it loaded still logs the user out.
+   */
   destroy(key: string): void {
-    const entry = this.#entries.get(key);
-    if (entry === undefined) return;
-    this.#entries.delete(key);
-    this.#unindex(key, entry.user);
+    // Ends: every step deletes the tombstone it follows, so even a cycle of keys is walked once.
+    for (let next: string | undefined = key; next !== undefined; ) {
+      const entry = this.#entries.get(next);
+      if (entry !== undefined) {
+        this.#delete(next, entry);
+        return;
+      }
+      const tombstone = this.#tombstones.get(next);
+      this.#tombstones.delete(next);
+      next = tombstone?.next;
+    }
   }
 
   listByUser(user: string): SessionInfo[] {
@@ -149,20 +184,28 @@ export class MemoryStore implements SessionStore {
   }
 
   destroyByUser(user: string): number {
+    // Only sessions are indexed, never tombstones: a session regenerated before this call is found
+    // under its new key, and none can be regenerated during it (this store is synchronous).
     const keys = [...(this.#byUser.get(user) ?? [])];
     for (const key of keys) this.destroy(key);
     return keys.length;
   }
 
-  /** Removes expired sessions now. Runs on its own every `sweepInterval`. */
+  /**
+   * Removes expired sessions (and tombstones) now; returns how many sessions. Runs on its own every
+   * `sweepInterval`.
+   */
   sweep(): number {
     const now = this.#clock();
     let removed = 0;
     for (const [key, entry] of this.#entries) {
       if (entry.expiresAt <= now) {
-        this.destroy(key);
+        this.#delete(key, entry);
         removed++;
       }
+    }
+    for (const [key, tombstone] of this.#tombstones) {
+      if (tombstone.expiresAt <= now) this.#tombstones.delete(key);
     }
     return removed;
   }
@@ -173,6 +216,28 @@ export class MemoryStore implements SessionStore {
     this.#entries.clear();
     this.#anonymous.clear();
     this.#byUser.clear();
+    this.#tombstones.clear();
+  }
+
+  #delete(key: string, entry: Entry): void {
+    this.#entries.delete(key);
+    this.#unindex(key, entry.user);
+  }
+
+  /**
+   * Leaves a tombstone on a retired key. When {@link #tombstones} is full the oldest goes: it is the
+   * one least likely to still have a request in flight that loaded its session.
+   */
+  #bury(key: string, tombstone: Tombstone): void {
+    if (this.#tombstones.size >= this.#maxSessions) {
+      let oldest = this.#tombstoneCursor?.next();
+      if (oldest === undefined || oldest.done === true) {
+        this.#tombstoneCursor = this.#tombstones.keys();
+        oldest = this.#tombstoneCursor.next();
+      }
+      if (oldest.done !== true) this.#tombstones.delete(oldest.value);
+    }
+    this.#tombstones.set(key, tombstone);
   }
 
   #insert(key: string, session: NewSession, lastSeenAt: number): void {

@@ -20,6 +20,11 @@
  *   shows no commit by another connection, checked at most once per {@link FRESHNESS_MS}: a hot
  *   session costs no SQL at all, and a change made by another process (a revocation) is seen
  *   within that millisecond. This process's own writes drop what they touch at once.
+ * - `regenerate()` turns the old row into a *tombstone* (`moved_to` = the new key, no user, no data)
+ *   until the old session's own expiry, in the same IMMEDIATE transaction as the move. It reads as
+ *   no session (`get`, `update`, listings skip it) and the sweep removes it; `destroy` follows it
+ *   down to the live successor, so a logout committed by a request that loaded the session before
+ *   the move still logs the user out of the session it became.
  */
 import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
@@ -79,12 +84,13 @@ export class SqliteStore implements SessionStore {
   readonly #clock: () => number;
   readonly #timer: NodeJS.Timeout;
   readonly #sql: Record<
-    | "load" | "liveData" | "isLive" | "insertSession" | "write" | "setUser" | "deleteSession" | "listUser" | "keysOfUser" | "sweep",
+    | "load" | "liveData" | "isLive" | "insertSession" | "write" | "setUser" | "retire" | "deleteSession" | "deleteLink" | "listUser" | "keysOfUser" | "sweep",
     Statement
   >;
   readonly #create: (key: string, session: NewSession) => void;
   readonly #update: (key: string, patch: SessionPatch) => boolean;
   readonly #regenerate: (oldKey: string, newKey: string, session: NewSession, now: number) => boolean;
+  readonly #destroy: (key: string) => void;
   readonly #destroyByUser: (user: string) => number;
   readonly #begin: Statement;
   readonly #commit: Statement;
@@ -116,21 +122,34 @@ export class SqliteStore implements SessionStore {
         expires_at INTEGER NOT NULL,
         last_seen_at INTEGER NOT NULL,
         user TEXT,
-        data TEXT NOT NULL
+        data TEXT NOT NULL,
+        moved_to TEXT
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS ${sessions}_expires ON ${sessions} (expires_at);
       CREATE INDEX IF NOT EXISTS ${sessions}_user ON ${sessions} (user) WHERE user IS NOT NULL;
     `);
+    // A database made by an older cello lacks `moved_to` (tombstones). Checked and added under the
+    // write lock, so two processes opening the file at once do not both add it.
+    this.db.transaction(() => {
+      const columns = this.db.prepare(`PRAGMA table_info(${sessions})`).all() as { name: string }[];
+      if (!columns.some((column) => column.name === "moved_to")) this.db.exec(`ALTER TABLE ${sessions} ADD COLUMN moved_to TEXT`);
+    }).immediate();
     this.#sql = {
-      load: this.db.prepare(`SELECT created_at, expires_at, data FROM ${sessions} WHERE key = ?`),
-      liveData: this.db.prepare(`SELECT data FROM ${sessions} WHERE key = ? AND expires_at > ?`).pluck(),
-      isLive: this.db.prepare(`SELECT 1 FROM ${sessions} WHERE key = ? AND expires_at > ?`).pluck(),
+      // `moved_to IS NULL`: a tombstone is never a session.
+      load: this.db.prepare(`SELECT created_at, expires_at, data FROM ${sessions} WHERE key = ? AND moved_to IS NULL`),
+      liveData: this.db.prepare(`SELECT data FROM ${sessions} WHERE key = ? AND expires_at > ? AND moved_to IS NULL`).pluck(),
+      isLive: this.db.prepare(`SELECT 1 FROM ${sessions} WHERE key = ? AND expires_at > ? AND moved_to IS NULL`).pluck(),
       insertSession: this.db.prepare(`INSERT OR REPLACE INTO ${sessions} (key, created_at, expires_at, last_seen_at, user, data) VALUES (?, ?, ?, ?, ?, ?)`),
       write: this.db.prepare(`UPDATE ${sessions} SET data = ?, expires_at = ?, last_seen_at = ? WHERE key = ?`),
       setUser: this.db.prepare(`UPDATE ${sessions} SET user = ? WHERE key = ?`),
+      // The row keeps its expiry (the old session's) and loses its user and data: a tombstone is
+      // in no user's listing and holds nothing worth reading.
+      retire: this.db.prepare(`UPDATE ${sessions} SET moved_to = ?, user = NULL, data = '{}' WHERE key = ?`),
       deleteSession: this.db.prepare(`DELETE FROM ${sessions} WHERE key = ?`),
-      listUser: this.db.prepare(`SELECT key, created_at, last_seen_at, expires_at FROM ${sessions} WHERE user = ? AND expires_at > ? ORDER BY created_at`),
-      keysOfUser: this.db.prepare(`SELECT key FROM ${sessions} WHERE user = ?`),
+      // One row deleted; for a tombstone, the key it names (undefined when none, null for a session).
+      deleteLink: this.db.prepare(`DELETE FROM ${sessions} WHERE key = ? RETURNING moved_to`).pluck(),
+      listUser: this.db.prepare(`SELECT key, created_at, last_seen_at, expires_at FROM ${sessions} WHERE user = ? AND expires_at > ? AND moved_to IS NULL ORDER BY created_at`),
+      keysOfUser: this.db.prepare(`SELECT key FROM ${sessions} WHERE user = ? AND moved_to IS NULL`),
       sweep: this.db.prepare(`DELETE FROM ${sessions} WHERE expires_at <= ?`),
     };
     const sql = this.#sql;
@@ -152,12 +171,22 @@ export class SqliteStore implements SessionStore {
     }).immediate as (key: string, patch: SessionPatch) => boolean;
     this.#regenerate = this.db.transaction((oldKey: string, newKey: string, session: NewSession, now: number) => {
       // Under the write lock, a logout or destroyByUser in any process is wholly before or after:
-      // before, the old row is gone and nothing moves; after, destroyByUser finds the new row.
+      // before, the old row is gone and nothing moves; after, destroyByUser finds the new row and a
+      // destroy of the old key follows its tombstone to the new row.
       if (sql.isLive.get(oldKey, now) === undefined) return false;
-      sql.deleteSession.run(oldKey);
+      sql.retire.run(newKey, oldKey);
       sql.insertSession.run(newKey, session.createdAt, session.expiresAt, now, session.user ?? null, JSON.stringify(session.data));
       return true;
     }).immediate as (oldKey: string, newKey: string, session: NewSession, now: number) => boolean;
+    this.#destroy = this.db.transaction((key: string) => {
+      // Down the chain of regenerations to the live session; it ends, since every step deletes the
+      // row it follows. Each key deleted may be one this process read recently: the successor
+      // especially, which the regenerating request used.
+      for (let next: string | null | undefined = key; typeof next === "string"; ) {
+        this.#recent.delete(next);
+        next = sql.deleteLink.get(next) as string | null | undefined;
+      }
+    }).immediate as (key: string) => void;
     this.#destroyByUser = this.db.transaction((user: string) => {
       const keys = sql.keysOfUser.all(user) as { key: string }[];
       for (const { key } of keys) sql.deleteSession.run(key);
@@ -221,10 +250,10 @@ export class SqliteStore implements SessionStore {
     return this.#regenerate(oldKey, newKey, session, now);
   }
 
+  /** Deletes the session under `key`, or, when `key` was regenerated, the live session it became. */
   destroy(key: string): void {
     this.#endRead();
-    this.#recent.delete(key);
-    this.#sql.deleteSession.run(key);
+    this.#destroy(key);
   }
 
   listByUser(user: string): SessionInfo[] {
@@ -252,7 +281,7 @@ export class SqliteStore implements SessionStore {
     if (this.db.open && this.db.inTransaction) this.#commit.run();
   }
 
-  /** Deletes expired sessions now; returns how many. Runs on its own every `sweepInterval`. */
+  /** Deletes expired sessions and tombstones now; returns how many rows. Runs on its own every `sweepInterval`. */
   sweep(): number {
     if (!this.db.open) return 0;
     this.#endRead();
