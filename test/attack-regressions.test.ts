@@ -1,0 +1,80 @@
+/**
+ * Holes found by attacking the merged fixes of issue 9 as an outsider would, over real sockets.
+ * Each test failed on the code as found (commit 3156250) and passes with its fix.
+ */
+import assert from "node:assert/strict";
+import { connect } from "node:net";
+import { describe, test } from "node:test";
+import { App, MemoryStore, Response, SessionConfig } from "../src/index.js";
+import { readRawCookies } from "../src/cookie/cookie.js";
+import { serve, type Served } from "./helpers/http.js";
+import { SECRET } from "./helpers/session-app.js";
+
+interface RawResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** Sends `${method} ${target} HTTP/1.1` as written (fetch() cannot send `*`) and reads the whole answer. */
+function raw(served: Served, target: string, method = "GET"): Promise<RawResponse> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(served.running.port, "127.0.0.1", () => {
+      socket.write(`${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, "latin1");
+    });
+    const chunks: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const data = Buffer.concat(chunks).toString("utf8");
+      const split = data.indexOf("\r\n\r\n");
+      const [statusLine = "", ...lines] = data.slice(0, split).split("\r\n");
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(":");
+        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({ status: Number(statusLine.split(" ")[1]), headers, body: data.slice(split + 4) });
+    });
+  });
+}
+
+describe("attack: OPTIONS * is never routed to a path route", () => {
+  test("an OPTIONS route on / or a wildcard does not answer OPTIONS *: the server-wide 204 with Allow does", async () => {
+    const app = new App();
+    const seen: { path: string; route: string | undefined }[] = [];
+    app.use(async (request, next) => {
+      seen.push({ path: request.path, route: request.route });
+      return next();
+    });
+    app.route("OPTIONS", "/", () => ({ handler: "/" }));
+    app.route("OPTIONS", "/api/*", () => ({ handler: "/api/*" }));
+    app.get("/", () => "home");
+    const served = await serve(app);
+    try {
+      const star = await raw(served, "*", "OPTIONS");
+      assert.equal(star.status, 204, star.body);
+      assert.equal(star.body, "");
+      assert.deepEqual(star.headers["allow"]?.split(", ").sort(), ["GET", "HEAD", "OPTIONS"]);
+      // The middleware saw `*` with no route: never a route pattern that disagrees with the path.
+      assert.deepEqual(seen, [{ path: "*", route: undefined }]);
+      // The OPTIONS routes still answer their own paths.
+      assert.equal((await raw(served, "/", "OPTIONS")).body, JSON.stringify({ handler: "/" }));
+    } finally {
+      await served.close();
+    }
+  });
+
+  test("with only a /{param} route, OPTIONS * does not reach it with an empty parameter", async () => {
+    const app = new App();
+    app.route("OPTIONS", "/{name}", (request) => ({ name: request.params["name"] ?? null }));
+    const served = await serve(app);
+    try {
+      const star = await raw(served, "*", "OPTIONS");
+      assert.equal(star.status, 204, star.body);
+      assert.equal(star.headers["allow"], "OPTIONS");
+    } finally {
+      await served.close();
+    }
+  });
+});
