@@ -78,3 +78,45 @@ describe("attack: OPTIONS * is never routed to a path route", () => {
     }
   });
 });
+
+describe("attack: targeted cache-control fields beside a session Set-Cookie", () => {
+  test("CDN-Cache-Control, Cloudflare-CDN-Cache-Control and Surrogate-Control are dropped when the session cookie is set", async () => {
+    const app = new App();
+    app.enableSessions(new SessionConfig({ secret: SECRET, secure: false, store: new MemoryStore() }));
+    const CACHED = Response.json(
+      { page: "home" },
+      {
+        headers: {
+          "cache-control": "public, max-age=600",
+          "cdn-cache-control": "public, max-age=600",
+          "cloudflare-cdn-cache-control": "max-age=600",
+          "surrogate-control": "max-age=600",
+        },
+      },
+    );
+    app.post("/login", (request) => {
+      request.session.set("user_id", "alice");
+      return CACHED;
+    });
+    app.get("/home", () => CACHED);
+    const served = await serve(app);
+    try {
+      const login = await served.fetch("/login", { method: "POST" });
+      assert.equal(login.status, 200);
+      assert.equal(login.headers.getSetCookie().length, 1);
+      // A CDN that honours a targeted field ignores Cache-Control (RFC 9213 §2.1): it would store the
+      // login response, cookie and all, and replay it to every visitor.
+      assert.equal(login.headers.get("cdn-cache-control"), null);
+      assert.equal(login.headers.get("cloudflare-cdn-cache-control"), null);
+      assert.equal(login.headers.get("surrogate-control"), null);
+      assert.equal(login.headers.get("cache-control"), "private, max-age=600");
+      // A response without the session cookie keeps what the app chose.
+      const home = await served.fetch("/home");
+      assert.equal(home.headers.getSetCookie().length, 0);
+      assert.equal(home.headers.get("cdn-cache-control"), "public, max-age=600");
+      assert.equal(home.headers.get("surrogate-control"), "max-age=600");
+    } finally {
+      await served.close();
+    }
+  });
+});
