@@ -120,3 +120,41 @@ describe("attack: targeted cache-control fields beside a session Set-Cookie", ()
     }
   });
 });
+
+describe("attack: a Cookie header of valueless pairs", () => {
+  /** Characters String#indexOf examines in `subject` while `fn` runs (instrumented, not timed). */
+  function charactersScanned(subject: string, fn: () => void): number {
+    const original = String.prototype.indexOf;
+    let scanned = 0;
+    String.prototype.indexOf = function (this: string, search: string, from?: number): number {
+      const found = original.call(this, search, from);
+      if (this === subject) scanned += (found === -1 ? this.length : found) - (from ?? 0);
+      return found;
+    };
+    try {
+      fn();
+    } finally {
+      String.prototype.indexOf = original;
+    }
+    return scanned;
+  }
+
+  test("the session cookie after 8000 pairs without '=' is found in one pass over the header, not one per pair", () => {
+    const header = `${"a;".repeat(8000)}sid=value`;
+    let values: string[] = [];
+    const scanned = charactersScanned(header, () => {
+      values = readRawCookies(header, "sid");
+    });
+    assert.deepEqual(values, ["value"]);
+    // Each character is looked at a bounded number of times (once for ";", once for "="), however
+    // many pairs the header holds: the request costs what its size says, not its size squared.
+    assert.ok(scanned <= 3 * header.length, `${scanned} characters scanned for a ${header.length}-character header`);
+  });
+
+  test("pairs with and without values, and a header whose last '=' comes early, still read right", () => {
+    assert.deepEqual(readRawCookies("a; sid=1; b; c=2; sid = 3 ;d", "sid"), ["1", "3"]);
+    assert.deepEqual(readRawCookies("sid=1; a; b; c", "sid"), ["1"]);
+    assert.deepEqual(readRawCookies("sid; x=sid", "sid"), []);
+    assert.deepEqual(readRawCookies("a=b=c; sid==x=", "sid"), ["=x="]);
+  });
+});
