@@ -158,3 +158,47 @@ describe("attack: a Cookie header of valueless pairs", () => {
     assert.deepEqual(readRawCookies("a=b=c; sid==x=", "sid"), ["=x="]);
   });
 });
+
+describe("attack: a response Node refuses to send commits nothing", () => {
+  test("a login that redirects to a client-chosen URL holding a line break: 500, and the session is as it was", async () => {
+    const store = new MemoryStore();
+    const errors: unknown[] = [];
+    const app = new App({ logger: { error: (_message, error) => errors.push(error) } });
+    app.enableSessions(new SessionConfig({ secret: SECRET, secure: false, store, userKey: "user_id" }));
+    app.post("/login/{user}", (request) => {
+      request.session.set("user_id", request.params["user"] as string);
+      // A common pattern: go back where the visitor came from. `next` decodes to "/\r\nX: y".
+      return Response.redirect(request.query["next"] ?? "/");
+    });
+    app.post("/note", (request) => {
+      request.session.set("note", "written");
+      return new Response("ok", { headers: { "x-note": request.query["v"] ?? "" } });
+    });
+    app.get("/me", (request) => ({ user: request.session.get("user_id") ?? null, note: request.session.get("note") ?? null }));
+    const served = await serve(app);
+    try {
+      const login = await served.fetch("/login/alice", { method: "POST" });
+      assert.equal(login.status, 302);
+      const cookie = (login.headers.getSetCookie()[0] ?? "").split(";")[0] as string;
+      assert.equal(store.size, 1);
+
+      // Node refuses the Location value at writeHead: the client gets a 500 and no cookie, so the
+      // session must not have moved (the automatic rotation would have destroyed alice's session).
+      const refused = await served.fetch(`/login/bob?next=${encodeURIComponent("/\r\nX: y")}`, { method: "POST", headers: { cookie } });
+      assert.equal(refused.status, 500);
+      assert.deepEqual(refused.headers.getSetCookie(), []);
+      assert.equal(store.size, 1);
+      const me = await served.fetch("/me", { headers: { cookie } });
+      assert.deepEqual(await me.json(), { user: "alice", note: null });
+
+      // The same for a plain write: nothing saved for a request answered 500.
+      const note = await served.fetch(`/note?v=${encodeURIComponent("a\nb")}`, { method: "POST", headers: { cookie } });
+      assert.equal(note.status, 500);
+      const after = await served.fetch("/me", { headers: { cookie } });
+      assert.deepEqual(await after.json(), { user: "alice", note: null });
+      assert.equal(errors.length, 2);
+    } finally {
+      await served.close();
+    }
+  });
+});
