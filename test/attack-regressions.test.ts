@@ -202,3 +202,111 @@ describe("attack: a response Node refuses to send commits nothing", () => {
     }
   });
 });
+
+/** One keep-alive socket: send a request, read exactly one response (framed by Content-Length). */
+function keepAliveSocket(port: number) {
+  const socket = connect(port, "127.0.0.1");
+  let buffered = "";
+  let waiting: (() => void) | undefined;
+  socket.on("data", (chunk: Buffer) => {
+    buffered += chunk.toString("latin1");
+    waiting?.();
+  });
+  const opened = new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  return {
+    async request(target: string): Promise<RawResponse> {
+      await opened;
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      for (;;) {
+        const split = buffered.indexOf("\r\n\r\n");
+        if (split !== -1) {
+          const [statusLine = "", ...lines] = buffered.slice(0, split).split("\r\n");
+          const headers: Record<string, string> = {};
+          for (const line of lines) {
+            const colon = line.indexOf(":");
+            const name = line.slice(0, colon).toLowerCase();
+            headers[name] = headers[name] === undefined ? line.slice(colon + 1).trim() : `${headers[name]}, ${line.slice(colon + 1).trim()}`;
+          }
+          const length = Number(headers["content-length"] ?? 0);
+          if (buffered.length >= split + 4 + length) {
+            const body = buffered.slice(split + 4, split + 4 + length);
+            buffered = buffered.slice(split + 4 + length);
+            return { status: Number(statusLine.split(" ")[1]), headers, body };
+          }
+        }
+        await new Promise<void>((resolve) => (waiting = resolve));
+      }
+    },
+    end: () => socket.destroy(),
+  };
+}
+
+describe("attack: hop-by-hop headers from the app never reach the wire", () => {
+  // A handler may return what fetch() gave it (a proxy route): undici's Headers keep the upstream's
+  // Connection, Keep-Alive and Transfer-Encoding. cello frames every body with Content-Length.
+
+  test("Transfer-Encoding from the app is not sent beside cello's Content-Length (RFC 9112 §6.1)", async () => {
+    const upstream = new App();
+    upstream.get("/", () => "hello upstream");
+    const up = await serve(upstream);
+    const app = new App();
+    app.get("/te", () => new Response("hello", { headers: { "transfer-encoding": "chunked" } }));
+    app.get("/proxy", () => fetch(`${up.url}/`));
+    const served = await serve(app);
+    try {
+      for (const [target, body] of [
+        ["/te", "hello"],
+        ["/proxy", "hello upstream"],
+      ] as const) {
+        const answer = await raw(served, target);
+        assert.equal(answer.status, 200);
+        // Both would leave the framing to whoever reads it: a desync between a proxy and a client.
+        assert.equal(answer.headers["transfer-encoding"], undefined, target);
+        assert.equal(answer.headers["content-length"], String(Buffer.byteLength(body)), target);
+        assert.equal(answer.body, body, target);
+        assert.equal(answer.headers["keep-alive"], undefined, target);
+        // The client asked to close: the app's copied `Connection: keep-alive` does not overrule it.
+        assert.equal(answer.headers["connection"], "close", target);
+      }
+    } finally {
+      await served.close();
+      await up.close();
+    }
+  });
+
+  test("during shutdown, a response carrying the app's Connection: keep-alive still says Connection: close", async () => {
+    const app = new App();
+    app.get("/proxied", () => new Response("ok", { headers: { connection: "keep-alive", "keep-alive": "timeout=5" } }));
+    app.get("/bye", () => new Response("bye", { headers: { connection: "close" } }));
+    const served = await serve(app);
+    const socket = keepAliveSocket(served.running.port);
+    try {
+      const first = await socket.request("/proxied");
+      assert.equal(first.status, 200);
+      assert.equal(first.headers["connection"], "keep-alive");
+      const closing = served.close();
+      const second = await socket.request("/proxied");
+      assert.equal(second.status, 200);
+      // Issue 9 item 10: after the signal every response tells the client to stop reusing the connection.
+      assert.equal(second.headers["connection"], "close");
+      await closing;
+    } finally {
+      socket.end();
+    }
+  });
+
+  test("an app's own Connection: close is honoured", async () => {
+    const app = new App();
+    app.get("/bye", () => new Response("bye", { headers: { connection: "close" } }));
+    const served = await serve(app);
+    const socket = keepAliveSocket(served.running.port);
+    try {
+      const answer = await socket.request("/bye");
+      assert.equal(answer.headers["connection"], "close");
+      assert.equal(answer.body, "bye");
+    } finally {
+      socket.end();
+      await served.close();
+    }
+  });
+});
