@@ -310,3 +310,34 @@ describe("attack: hop-by-hop headers from the app never reach the wire", () => {
     }
   });
 });
+
+describe("attack: a proxied fetch() Response with a compressed body", () => {
+  test("the body fetch() decoded is not sent under the upstream's Content-Encoding", async () => {
+    const { gzipSync } = await import("node:zlib");
+    const upstream = new App();
+    upstream.get("/gz", () => new Response(gzipSync("hello upstream"), { headers: { "content-encoding": "gzip", "content-type": "text/plain" } }));
+    upstream.get("/odd", () => new Response("raw", { headers: { "content-encoding": "x-custom" } }));
+    const up = await serve(upstream);
+    const app = new App();
+    app.get("/gz", () => fetch(`${up.url}/gz`));
+    app.get("/odd", () => fetch(`${up.url}/odd`));
+    // A Response the app built itself carries the bytes it was given: its Content-Encoding stays.
+    app.get("/own", () => new globalThis.Response(gzipSync("own"), { headers: { "content-encoding": "gzip" } }));
+    const served = await serve(app);
+    try {
+      const gz = await served.fetch("/gz");
+      assert.equal(await gz.text(), "hello upstream");
+      const plain = await raw(served, "/gz");
+      assert.equal(plain.headers["content-encoding"], undefined);
+      assert.equal(plain.body, "hello upstream");
+      // A coding fetch() does not decode was passed through undecoded, so it keeps its name.
+      assert.equal((await raw(served, "/odd")).headers["content-encoding"], "x-custom");
+      const own = await served.fetch("/own");
+      assert.equal(own.headers.get("content-encoding"), "gzip");
+      assert.equal(await own.text(), "own");
+    } finally {
+      await served.close();
+      await up.close();
+    }
+  });
+});
