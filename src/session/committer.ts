@@ -67,7 +67,7 @@ function userOf(config: SessionConfig, c: SessionChanges): string | null {
 /**
  * Throws what `writeHead` would throw for `response` (a status outside 100–999, a header name that is
  * not a token, a value with a line break or another character Node refuses), so that the session is
- * not committed for a response that can only end in a 500. Runs only when a commit may write.
+ * not committed for a response that can only end in a 500. Runs only when the request changed data.
  */
 function assertSendable(response: Response): void {
   const status = response.status;
@@ -104,8 +104,9 @@ export class SessionCommitter {
     if (!session.modified && !rotated && !this.#config.rolling) return;
     // Checked before the store is touched: Node refuses such a response at writeHead, after the
     // commit, and the client would get a 500 for a request whose writes (a login's rotation
-    // included) were applied. A request answered 500 commits nothing.
-    assertSendable(response);
+    // included) were applied. A request answered 500 commits nothing. Only requests that change
+    // data pay for it (a rolling touch or a re-signed cookie changes nothing the client relies on).
+    if (session.modified) assertSendable(response);
     const c = session.changes();
     const now = this.#config.clock();
     if (this.#codec !== undefined) return this.#commitCookie(this.#codec, c, rotated, response, now);
