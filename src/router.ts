@@ -69,6 +69,9 @@ export class Router<T> {
    * with the 400 to answer (see {@link unsafeParam}).
    */
   find(method: string, path: string): RouteMatch<T> | CelloError | null {
+    // `OPTIONS *` asks about the server, not a resource (RFC 9110 §9.3.7): no route answers it.
+    // find-my-way assumes a leading "/" and would match "*" against `/`, `/{name}` or `/*`.
+    if (path === "*") return null;
     const found =
       this.#fmw.find(method as FindMyWay.HTTPMethod, path) ??
       (method === "HEAD" ? this.#fmw.find("GET", path) : null);

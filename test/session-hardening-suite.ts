@@ -98,6 +98,18 @@ export function sessionHardeningSuite(name: string, make: () => Promise<Hardenin
       assert.equal(plain.headers.get("cache-control"), "public, max-age=600");
     });
 
+    test("keys such as __proto__ are plain data on a new and on an existing session", async () => {
+      const t = await newApp();
+      const c = t.client();
+      await c.request("POST", "/set/__proto__", { value: "first" });
+      await c.request("POST", "/set/constructor", { value: 1 });
+      await c.request("POST", "/set/__proto__", { value: { polluted: true } });
+      const peek = await c.request("GET", "/peek");
+      assert.equal(peek.text.includes('"__proto__":{"polluted":true}'), true, peek.text);
+      assert.equal(peek.json.data.constructor, 1);
+      assert.equal(({} as { polluted?: boolean }).polluted, undefined);
+    });
+
     test("set() refuses values nested deeper than 64 levels (a TypeError, not a stack overflow)", async () => {
       const t = await newApp();
       const c = t.client();

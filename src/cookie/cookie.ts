@@ -71,11 +71,18 @@ export function readRawCookies(header: string | undefined, name: string): string
   if (!header || header.indexOf(name) === -1) return values;
   const length = header.length;
   let start = 0;
+  // The next "=" at or after `start`, found once and kept while pairs without one go by: searched
+  // afresh for every pair, a header of 8000 valueless pairs (`a;a;…;sid=x`, 16 KB) would be scanned
+  // 8000 times over, a quadratic cost any client can trigger.
+  let eq = -1;
   while (start < length) {
     let end = header.indexOf(";", start);
     if (end === -1) end = length;
-    const eq = header.indexOf("=", start);
-    if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
+    if (eq < start) {
+      eq = header.indexOf("=", start);
+      if (eq === -1) break; // no pair left has a value
+    }
+    if (eq < end && header.slice(start, eq).trim() === name) {
       values.push(header.slice(eq + 1, end).trim());
     }
     start = end + 1;

@@ -9,8 +9,17 @@ import type { Response } from "../response.js";
  * and `s-maxage` (§5.2.2.10) are removed, and `private` (§5.2.2.7) is added unless `private` or
  * `no-store` is already there. A qualified `private="..."` only hides the named fields from a shared
  * cache, so it is replaced by the bare directive.
+ *
+ * Targeted cache-control fields go too: `CDN-Cache-Control` (RFC 9213), vendor ones such as
+ * `Cloudflare-CDN-Cache-Control`, and `Surrogate-Control` (W3C Edge Architecture, Fastly, Varnish,
+ * Akamai). A CDN that honours one ignores Cache-Control (RFC 9213 §2.1), so a handler's
+ * `CDN-Cache-Control: max-age=600` would let the CDN store this response, cookie and all, and replay
+ * it to everyone. Removed rather than rewritten: the CDN then falls back to Cache-Control.
  */
 export function noSharedCaching(response: Response): void {
+  for (const name in response.headers) {
+    if (name === "surrogate-control" || name.endsWith("-cache-control")) response.deleteHeader(name);
+  }
   const current = response.getHeader("cache-control");
   if (current === undefined) {
     response.setHeader("cache-control", "no-store");

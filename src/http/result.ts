@@ -39,9 +39,24 @@ export function toResponse(result: unknown): Response | Promise<Response> {
 async function fromWhatwg(web: globalThis.Response): Promise<Response> {
   const body = web.body === null ? null : new Uint8Array(await web.arrayBuffer());
   const response = new Response(body, web.status);
+  // A Response from fetch() (type "basic"/"cors", never "default") had its body decoded by undici
+  // when every content coding is one it decodes, but its headers still name the coding: sent on as
+  // is, a client would try to gunzip plain bytes.
+  const decoded = web.type !== "default" && web.body !== null && isDecodedCoding(web.headers.get("content-encoding"));
   web.headers.forEach((value, name) => {
-    if (name !== "set-cookie") response.setHeader(name, value);
+    if (name === "set-cookie" || (decoded && (name === "content-encoding" || name === "content-length"))) return;
+    response.setHeader(name, value);
   });
   for (const cookie of web.headers.getSetCookie()) response.appendHeader("set-cookie", cookie);
   return response;
+}
+
+/** Whether undici's fetch() decodes a body sent with this Content-Encoding (it decodes all or none). */
+function isDecodedCoding(header: string | null): boolean {
+  if (header === null) return false;
+  for (const coding of header.split(",")) {
+    const name = coding.trim().toLowerCase();
+    if (name !== "gzip" && name !== "x-gzip" && name !== "deflate" && name !== "br") return false;
+  }
+  return true;
 }

@@ -6,6 +6,7 @@
  * - {@link shouldTouch}: a rolling session is due for an extension (at most once per tenth of maxAge).
  * - {@link isEmptyAfter}: nothing is left: delete server-side and send a deletion cookie.
  */
+import { validateHeaderName, validateHeaderValue } from "node:http";
 import type { Response } from "../response.js";
 import type { SessionConfig } from "./config.js";
 import type { Session, SessionChanges } from "./session.js";
@@ -64,6 +65,25 @@ function userOf(config: SessionConfig, c: SessionChanges): string | null {
   return typeof value === "string" || typeof value === "number" ? String(value) : null;
 }
 
+/**
+ * Throws what `writeHead` would throw for `response` (a status outside 100–999, a header name that is
+ * not a token, a value with a line break or another character Node refuses), so that the session is
+ * not committed for a response that can only end in a 500. Runs only when the request changed data.
+ */
+function assertSendable(response: Response): void {
+  const status = response.status;
+  if (!Number.isInteger(status) || status < 100 || status > 999) {
+    throw createError("CELLO_INVALID_OPTION", "status", `must be an integer from 100 to 999, got ${String(status)}`);
+  }
+  const headers = response.headers;
+  for (const name in headers) {
+    validateHeaderName(name);
+    const value = headers[name] as string | readonly string[];
+    if (typeof value === "string") validateHeaderValue(name, value);
+    else for (const item of value) validateHeaderValue(name, item);
+  }
+}
+
 export class SessionCommitter {
   readonly #config: SessionConfig;
   readonly #signer: Signer;
@@ -84,6 +104,11 @@ export class SessionCommitter {
     appendVary(response, "Cookie");
     // The common case: a request that only read its session has nothing to save.
     if (!session.modified && !rotated && !this.#config.rolling) return;
+    // Checked before the store is touched: Node refuses such a response at writeHead, after the
+    // commit, and the client would get a 500 for a request whose writes (a login's rotation
+    // included) were applied. A request answered 500 commits nothing. Only requests that change
+    // data pay for it (a rolling touch or a re-signed cookie changes nothing the client relies on).
+    if (session.modified) assertSendable(response);
     const c = session.changes();
     const now = this.#config.clock();
     if (this.#codec !== undefined) return this.#commitCookie(this.#codec, c, rotated, response, now);
@@ -138,7 +163,8 @@ export class SessionCommitter {
     }
     if (isModified(c) || shouldTouch(config, c, now)) {
       const expiresAt = expiryFrom(config, c.createdAt as number, now);
-      const patch: SessionPatch = { clear: c.cleared, set: {}, delete: [], expiresAt, seenAt: now };
+      // Null prototype: a session key named `__proto__` is data, not the patch's prototype.
+      const patch: SessionPatch = { clear: c.cleared, set: Object.create(null) as Record<string, string>, delete: [], expiresAt, seenAt: now };
       for (const [name, text] of c.changes) {
         if (text === null) patch.delete.push(name);
         else patch.set[name] = text;

@@ -60,4 +60,3 @@ export class SessionCookieWriter {
     return this.#expiresText;
   }
 }
-
