@@ -17,7 +17,14 @@ import { REDIS_URL, redisUnavailable } from "./helpers/redis.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/workers-server.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "cello-workers-"));
-after(() => rmSync(dir, { recursive: true, force: true }));
+/** Every primary spawned: none outlives the tests, whatever failed. */
+const spawned = new Set<ChildProcess>();
+after(() => {
+  for (const child of spawned) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+/** Each test is bounded: a hung primary fails its test rather than the run. */
+const BOUNDED = { timeout: 60_000 };
 
 interface Primary {
   child: ChildProcess;
@@ -34,6 +41,7 @@ function spawnPrimary(env: Record<string, string>): Primary {
     env: { ...process.env, NODE_ENV: "test", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  spawned.add(child);
   const out = { stdout: "", stderr: "" };
   const waiters = new Set<() => void>();
   for (const stream of ["stdout", "stderr"] as const) {
@@ -67,9 +75,17 @@ function spawnPrimary(env: Record<string, string>): Primary {
 /** Starts the fixture and waits for the primary's banner (every worker listening). */
 async function start(env: Record<string, string>): Promise<Primary & { url: string; port: number }> {
   const primary = spawnPrimary(env);
-  const match = await primary.waitFor("stdout", /listening on (http:\/\/\S+) \(2 workers\)/);
+  const match = await primary.waitFor("stdout", /listening on (http:\/\/\S+)(.*)/);
   const url = match[1] as string;
+  assert.equal(match[2], " (2 workers)", "the primary started two workers");
   return { ...primary, url, port: Number(new URL(url).port) };
+}
+
+/** The primary's exit code, or "started" when it got as far as serving (then it is stopped). */
+async function refusal(primary: Primary): Promise<number | null | "started"> {
+  const outcome = await Promise.race([primary.exited, primary.waitFor("stdout", /listening on/).then(() => "started" as const, () => null)]);
+  if (outcome === "started") primary.child.kill("SIGKILL");
+  return outcome === null ? await primary.exited : outcome;
 }
 
 async function stop(primary: Primary): Promise<void> {
@@ -127,7 +143,7 @@ async function assertSharedAndRevocable(url: string): Promise<void> {
 }
 
 describe("app.run({ workers })", () => {
-  test("SqliteStore on a file with developmentSecret(): a session created on one worker is read on the other, and revoked on both", async () => {
+  test("SqliteStore on a file with developmentSecret(): a session created on one worker is read on the other, and revoked on both", BOUNDED, async () => {
     const primary = await start({ STORE: "sqlite", SQLITE_PATH: join(dir, `sessions-${randomUUID()}.db`), SECRET: "development" });
     try {
       await assertSharedAndRevocable(primary.url);
@@ -138,7 +154,7 @@ describe("app.run({ workers })", () => {
     }
   });
 
-  test("RedisStore: a session created on one worker is read on the other, and revoked on both", async (t) => {
+  test("RedisStore: a session created on one worker is read on the other, and revoked on both", BOUNDED, async (t) => {
     const unavailable = await redisUnavailable();
     if (unavailable !== null) return t.skip(unavailable);
     const prefix = `cello-workers-${randomUUID()}:`;
@@ -154,7 +170,7 @@ describe("app.run({ workers })", () => {
     }
   });
 
-  test("a crashed worker is logged, restarted, and serves again", async () => {
+  test("a crashed worker is logged, restarted, and serves again", BOUNDED, async () => {
     const primary = await start({ STORE: "sqlite", SQLITE_PATH: join(dir, `sessions-${randomUUID()}.db`) });
     try {
       const crashed = (await call(primary.url, "POST", "/crash")).pid;
@@ -167,20 +183,21 @@ describe("app.run({ workers })", () => {
     }
   });
 
-  test("a worker that crashes at start-up is restarted ever more slowly (100 ms doubling), and SIGTERM still stops the primary", async () => {
+  test("a worker that crashes at start-up is restarted ever more slowly (100 ms doubling), and SIGTERM still stops the primary", BOUNDED, async () => {
     const primary = spawnPrimary({ STORE: "sqlite", SQLITE_PATH: join(dir, `sessions-${randomUUID()}.db`), CRASH_AT_START: "1" });
-    await primary.waitFor("stderr", /restarting it in 800 ms/);
+    // Until one slot is at 800 ms, or twelve restarts (without backoff, all of them at once).
+    await primary.waitFor("stderr", /restarting it in 800 ms|(?:restarting it in \d+ ms[\s\S]*?){12}/);
     primary.child.kill("SIGTERM");
     assert.equal(await primary.exited, 0);
     const delays = [...primary.stderr().matchAll(/restarting it in (\d+) ms/g)].map((m) => Number(m[1]));
     // Two worker slots, each doubling its own delay: no delay repeats more than twice before 800 ms.
-    const upTo800 = delays.slice(0, delays.indexOf(800) + 1);
+    const upTo800 = delays.slice(0, delays.includes(800) ? delays.indexOf(800) + 1 : 12);
     for (const delay of [100, 200, 400]) assert.ok(upTo800.filter((d) => d === delay).length <= 2, `delays: ${upTo800.join(", ")}`);
     assert.deepEqual(new Set(upTo800), new Set([100, 200, 400, 800]));
     assert.doesNotMatch(primary.stdout(), /listening on/);
   });
 
-  test("SIGTERM under keep-alive load: every request sent before the signal is answered, in-flight ones included; exit code 0", async () => {
+  test("SIGTERM under keep-alive load: every request sent before the signal is answered, in-flight ones included; exit code 0", BOUNDED, async () => {
     const primary = await start({ STORE: "sqlite", SQLITE_PATH: join(dir, `sessions-${randomUUID()}.db`) });
     const CLIENTS = 20;
     const BEFORE_SIGNAL = 5;
@@ -230,23 +247,25 @@ describe("app.run({ workers })", () => {
     ["sqlite-memory", "SqliteStore"],
     ["custom", "CustomStore"],
   ] as const) {
-    test(`refuses to start with ${store === "sqlite-memory" ? 'SqliteStore({ path: ":memory:" })' : name} (not shared between processes)`, async () => {
+    test(`refuses to start with ${store === "sqlite-memory" ? 'SqliteStore({ path: ":memory:" })' : name} (not shared between processes)`, BOUNDED, async () => {
       const primary = spawnPrimary({ STORE: store });
-      assert.notEqual(await primary.exited, 0);
+      const outcome = await refusal(primary);
+      assert.ok(outcome !== 0 && outcome !== "started", `outcome: ${String(outcome)}`);
       assert.match(primary.stderr(), /CELLO_WORKERS_STORE_NOT_SHARED/);
       assert.match(primary.stderr(), new RegExp(`${name} is not`));
       assert.doesNotMatch(primary.stdout(), /listening on/);
     });
   }
 
-  test("refuses to start when the workers' secrets differ from the primary's (a random secret per process)", async () => {
+  test("refuses to start when the workers' secrets differ from the primary's (a random secret per process)", BOUNDED, async () => {
     const primary = spawnPrimary({ STORE: "sqlite", SQLITE_PATH: join(dir, `sessions-${randomUUID()}.db`), SECRET: "per-process" });
-    assert.notEqual(await primary.exited, 0);
+    const outcome = await refusal(primary);
+    assert.ok(outcome !== 0 && outcome !== "started", `outcome: ${String(outcome)}`);
     assert.match(primary.stderr(), /CELLO_WORKERS_SECRET_MISMATCH/);
     assert.doesNotMatch(primary.stdout(), /listening on/);
   });
 
-  test("the workers option is validated before anything is forked", async () => {
+  test("the workers option is validated before anything is forked", BOUNDED, async () => {
     for (const workers of [0, -1, 1.5, "many", Number.NaN]) {
       await assert.rejects(new App().run({ port: 0, workers: workers as number }), (error) => isCelloError(error, "CELLO_INVALID_OPTION") && /"workers"/.test(error.message));
     }
