@@ -311,7 +311,7 @@ export class App {
    * `workers` above 1, this process becomes the primary of a cluster (resolving to a
    * {@link RunningCluster}) and each worker it forks serves (resolving to its {@link RunningServer}).
    */
-  run(options?: ListenOptions): Promise<RunningServer>;
+  run(options?: ListenOptions & { workers?: never }): Promise<RunningServer>;
   run(options: RunOptions): Promise<RunningServer | RunningCluster>;
   async run(options: RunOptions = {}): Promise<RunningServer | RunningCluster> {
     const workers = options.workers === undefined ? 1 : workerCount(options.workers);

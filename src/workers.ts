@@ -276,6 +276,8 @@ function runPrimary(host: ClusterHost, options: ListenOptions, count: number): P
         }
       });
       worker.on("exit", (code: number | null, signal: string | null) => exited(slot, worker, code, signal));
+      // A send to a worker that just died fails here; its exit is handled above, and must not crash the primary.
+      worker.on("error", (error: Error) => log.error(`cello: worker ${worker.process.pid} IPC error`, error));
     };
 
     const exited = (slot: Slot, worker: Worker, code: number | null, signal: string | null): void => {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
-import { App, isCelloError } from "../src/index.js";
+import { App, developmentSecret, isCelloError } from "../src/index.js";
 import { REDIS_URL, redisUnavailable } from "./helpers/redis.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/workers-server.js", import.meta.url));
@@ -263,6 +263,21 @@ describe("app.run({ workers })", () => {
     assert.ok(outcome !== 0 && outcome !== "started", `outcome: ${String(outcome)}`);
     assert.match(primary.stderr(), /CELLO_WORKERS_SECRET_MISMATCH/);
     assert.doesNotMatch(primary.stdout(), /listening on/);
+  });
+
+  test("developmentSecret(): one random secret per process tree, refused under NODE_ENV=production", BOUNDED, () => {
+    const before = process.env["NODE_ENV"];
+    try {
+      process.env["NODE_ENV"] = "production";
+      assert.throws(() => developmentSecret(), (error) => isCelloError(error, "CELLO_DEVELOPMENT_SECRET_IN_PRODUCTION"));
+      process.env["NODE_ENV"] = "test";
+      const secret = developmentSecret();
+      assert.ok(Buffer.byteLength(secret) >= 32);
+      assert.equal(developmentSecret(), secret, "the same secret on every call");
+    } finally {
+      if (before === undefined) delete process.env["NODE_ENV"];
+      else process.env["NODE_ENV"] = before;
+    }
   });
 
   test("the workers option is validated before anything is forked", BOUNDED, async () => {
