@@ -317,8 +317,7 @@ export class App {
     const workers = options.workers === undefined ? 1 : workerCount(options.workers);
     if (workers > 1 || isClusterWorker()) {
       const host = { listen: (o: ListenOptions) => this.listen(o), sessionConfig: this.#sessionConfig, logger: this.#logger, shutdownTimeout: this.#shutdownTimeout };
-      const { workers: _, ...listen } = options;
-      return runWorkers(host, listen, workers);
+      return runWorkers(host, options, workers);
     }
     const running = await this.listen(options);
     console.log(`cello listening on ${running.url}`);
