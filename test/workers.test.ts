@@ -110,12 +110,14 @@ async function call(url: string, method: string, path: string, cookie?: string):
 }
 
 /**
- * Calls `path` until two different workers have answered (at most 200 tries), checking every answer;
+ * Calls `path` until two different workers have answered (at most 400 tries), checking every answer;
  * resolves to the pids seen.
  */
 async function onEveryWorker(url: string, path: string, cookie: string | undefined, check: (answer: Answer) => void, exclude = new Set<number>()): Promise<Set<number>> {
   const pids = new Set<number>();
-  for (let i = 0; i < 200 && pids.size < 2; i++) {
+  for (let i = 0; i < 400 && pids.size < 2; i++) {
+    // Past the first tries, a worker may still be starting (a restart on a busy machine): pace the tries.
+    if (i >= 40) await new Promise((resolve) => setTimeout(resolve, 25));
     const answer = await call(url, "GET", path, cookie);
     check(answer);
     if (!exclude.has(answer.pid)) pids.add(answer.pid);
