@@ -98,7 +98,7 @@ export function developmentSecret(): string {
 }
 
 /**
- * One-way fingerprint of the session secrets, in order (the first signs): what workers send the
+ * @internal One-way fingerprint of the session secrets, in order (the first signs): what workers send the
  * primary to prove they share its secrets without sending the secrets. HMAC keyed with each secret
  * over a fixed label: it tells nothing of a secret beyond confirming a guess, which any cookie's MAC
  * already does.
