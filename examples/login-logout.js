@@ -6,8 +6,9 @@
 //   npm start            → http://127.0.0.1:8000   (log in as admin / secret)
 //   SESSION_SECRET=...   → your own secret (at least 32 bytes); PORT, HOST as usual.
 //   TRUST_PROXY=loopback → behind a reverse proxy on this machine (comma-separated addresses/CIDRs).
-import { App, CsrfConfig, Response, SessionConfig } from "../dist/index.js";
+import { App, CsrfConfig, Response, SessionConfig, developmentSecret } from "../dist/index.js";
 
+// developmentSecret(): random, the same in every worker of app.run({ workers }); refused with NODE_ENV=production.
 const secret = process.env.SESSION_SECRET ?? developmentSecret();
 const trustProxy = process.env.TRUST_PROXY ? process.env.TRUST_PROXY.split(",").map((entry) => entry.trim()) : false;
 
@@ -190,12 +191,3 @@ app.get("/dashboard", (request) => {
 });
 
 await app.run({ port: Number(process.env.PORT ?? 8000), host: process.env.HOST ?? "127.0.0.1" });
-
-function developmentSecret() {
-  if (process.env.NODE_ENV === "production") {
-    console.error("SESSION_SECRET is required in production (at least 32 bytes; e.g. `openssl rand -base64 48`).");
-    process.exit(1);
-  }
-  console.warn("cello example: SESSION_SECRET not set; using a random development secret (sessions end when the process does).");
-  return globalThis.crypto.getRandomValues(new Uint8Array(48));
-}

@@ -27,6 +27,7 @@ import { createCsrfMiddleware } from "./csrf/index.js";
 import { securityHeadersMiddleware, type SecurityHeadersOptions } from "./security-headers.js";
 import { SessionManager } from "./session/manager.js";
 import { sessionMiddleware } from "./session/middleware.js";
+import { isClusterWorker, runWorkers, workerCount, type RunningCluster, type WorkersOption } from "./workers.js";
 
 /** A route handler: returns a plain object or array (JSON), a string (text), a Response, or nothing (204). */
 export type Handler = (request: Request) => HandlerResult | Promise<HandlerResult>;
@@ -73,6 +74,15 @@ export interface ListenOptions {
   port?: number;
   /** Interface to bind. Default "127.0.0.1". */
   host?: string;
+}
+
+export interface RunOptions extends ListenOptions {
+  /**
+   * Worker processes serving the app (node:cluster): a positive integer, or `"auto"` for
+   * `os.availableParallelism()`. Default 1: this process serves, no cluster. More than one needs a
+   * session store shared between processes and the same secret in every worker (README, "Workers").
+   */
+  workers?: WorkersOption;
 }
 
 /** A running server, as returned by {@link App.listen}. */
@@ -278,9 +288,11 @@ export class App {
     const port = options.port ?? 8000;
     const host = options.host ?? "127.0.0.1";
     const server = createServer(this.handle);
+    // @internal `reusePort` (src/workers.ts): each worker binds its own socket, not cluster's shared one.
+    const reuse = (options as { reusePort?: boolean }).reusePort === true ? { reusePort: true, exclusive: true } : {};
     return new Promise((resolve, reject) => {
       server.once("error", reject);
-      server.listen(port, host, () => {
+      server.listen({ port, host, ...reuse }, () => {
         server.off("error", reject);
         const address = server.address() as AddressInfo;
         const shownHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
@@ -294,8 +306,19 @@ export class App {
     });
   }
 
-  /** `listen` + a one-line banner + graceful shutdown on SIGINT/SIGTERM (exit code 0). */
-  async run(options: ListenOptions = {}): Promise<RunningServer> {
+  /**
+   * `listen` + a one-line banner + graceful shutdown on SIGINT/SIGTERM (exit code 0). With
+   * `workers` above 1, this process becomes the primary of a cluster (resolving to a
+   * {@link RunningCluster}) and each worker it forks serves (resolving to its {@link RunningServer}).
+   */
+  run(options?: ListenOptions & { workers?: never }): Promise<RunningServer>;
+  run(options: RunOptions): Promise<RunningServer | RunningCluster>;
+  async run(options: RunOptions = {}): Promise<RunningServer | RunningCluster> {
+    const workers = options.workers === undefined ? 1 : workerCount(options.workers);
+    if (workers > 1 || isClusterWorker()) {
+      const host = { listen: (o: ListenOptions) => this.listen(o), sessionConfig: this.#sessionConfig, logger: this.#logger, shutdownTimeout: this.#shutdownTimeout };
+      return runWorkers(host, options, workers);
+    }
     const running = await this.listen(options);
     console.log(`cello listening on ${running.url}`);
     let stopping = false;

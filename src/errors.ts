@@ -104,6 +104,21 @@ const registry = {
     message: (option: string, why: string) => `Invalid security-headers option "${option}": ${why}`,
   },
   CELLO_INVALID_ROUTE: { status: 500, message: (why: string) => `Invalid route: ${why}` },
+  CELLO_WORKERS_STORE_NOT_SHARED: {
+    status: 500,
+    message: (workers: number, store: string) =>
+      `app.run({ workers: ${workers} }) needs a session store shared between processes, and ${store} is not (it does not declare \`shared: true\`): a session created by one worker would be missing on the others. Use SqliteStore on a file, RedisStore, a PostgresStore or CookieStore, or run one worker`,
+  },
+  CELLO_WORKERS_SECRET_MISMATCH: {
+    status: 500,
+    message: (pid: number) =>
+      `app.run({ workers }): worker ${pid} signs sessions with other secrets than the primary (their fingerprints differ): each worker would reject the others' cookies. Give every process the same secret (e.g. from SESSION_SECRET), or use developmentSecret(), which the primary hands down to its workers`,
+  },
+  CELLO_DEVELOPMENT_SECRET_IN_PRODUCTION: {
+    status: 500,
+    message: () =>
+      "developmentSecret() refuses to run with NODE_ENV=production: sessions would end with the process. Set the secret from the environment (at least 32 bytes; e.g. `openssl rand -base64 48`)",
+  },
   CELLO_MISSING_DRIVER: {
     status: 500,
     message: (what: string, pkg: string) => `${what} needs the "${pkg}" package: run \`npm install ${pkg}\``,

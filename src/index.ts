@@ -3,8 +3,9 @@
  * Optional stores live on their own subpaths so their drivers stay optional:
  * `cello/sqlite` (SqliteStore) and `cello/redis` (RedisStore).
  */
-export { App, type AppOptions, type Handler, type ListenOptions, type Logger, type Middleware, type Next, type RunningServer, type HttpMethod } from "./app.js";
+export { App, type AppOptions, type Handler, type ListenOptions, type RunOptions, type Logger, type Middleware, type Next, type RunningServer, type HttpMethod } from "./app.js";
 export { Request } from "./request.js";
+export { developmentSecret, type RunningCluster, type WorkersOption } from "./workers.js";
 export type { TrustProxyOption } from "./http/trust-proxy.js";
 export { Response, type HeaderValue, type HeadersInit, type ResponseBody, type ResponseInit } from "./response.js";
 export type { HandlerResult } from "./http/result.js";

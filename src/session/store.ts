@@ -61,6 +61,13 @@ export interface SessionInfo {
 }
 
 export interface SessionStore {
+  /**
+   * Whether every process sees the same sessions (a database, Redis), so that `app.run({ workers })`
+   * may serve them from several processes. Optional: a store that does not say `true` is taken as
+   * not shared, and `workers > 1` refuses to start with it (`CELLO_WORKERS_STORE_NOT_SHARED`): a
+   * session created by one worker would be missing on the next, logging users out at random.
+   */
+  readonly shared?: boolean;
   /** The session under `key`, or null when there is none. May return expired records; the framework checks. */
   get(key: string): Awaitable<SessionRecord | null>;
   /** Stores a new session. `key` is fresh and random; there is nothing to merge with. */

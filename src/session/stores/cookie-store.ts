@@ -14,6 +14,8 @@ export interface CookieStoreOptions {
 }
 
 export class CookieStore {
+  /** Shared: the session lives in the cookie, and every process holding the secret reads it. */
+  readonly shared = true;
   /** Whether the data is encrypted, not only signed. */
   readonly encrypt: boolean;
 

@@ -49,6 +49,8 @@ interface Tombstone {
 const FULL_SWEEP_INTERVAL = 1000;
 
 export class MemoryStore implements SessionStore {
+  /** Not shared: each process has its own map, so `app.run({ workers })` with more than one worker refuses it. */
+  readonly shared = false;
   /** Insertion order is recency order: a read moves the entry to the end. */
   readonly #entries = new Map<string, Entry>();
   /**

@@ -158,6 +158,8 @@ function bound(expiresAt: number, now: number): number {
 }
 
 export class RedisStore implements SessionStore {
+  /** Shared: every process talks to the same Redis. */
+  readonly shared = true;
   readonly #client: ScriptClient;
   readonly #prefix: string;
   readonly #clock: () => number;

@@ -81,6 +81,8 @@ export class SqliteStore implements SessionStore {
    * commits (`PRAGMA data_version`), not writes made through this one.
    */
   readonly db: Database;
+  /** Shared when on a file (WAL lets processes read and write it together); `":memory:"` is private to one process. */
+  readonly shared: boolean;
   readonly #clock: () => number;
   readonly #timer: NodeJS.Timeout;
   readonly #sql: Record<
@@ -108,6 +110,7 @@ export class SqliteStore implements SessionStore {
     }
     this.#clock = options.clock ?? Date.now;
     this.db = new Driver(options.path);
+    this.shared = options.path !== ":memory:";
     this.db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeout ?? 5000)}`);
     this.db.pragma("journal_mode = WAL");
     // In WAL mode NORMAL is durable against application crashes; only a power loss can lose the last commits.
