@@ -247,14 +247,20 @@ export class App {
 
   /**
    * The app as a WHATWG fetch handler: `Deno.serve(app.fetch)`, `Bun.serve({ fetch: app.fetch })`,
-   * or `await app.fetch(new Request("http://x/login", {...}))` in a test, without a socket. Bound,
-   * never rejects. The same routes, middleware, sessions, CSRF, body limit and errors as `listen`;
-   * protocol and host come from the request URL; the peer address from `info` (see {@link FetchInfo}:
-   * without one, `request.ip` is `""` and forwarded headers are never trusted). A streamed body
-   * streams in the returned Response.
+   * or `await app.fetch(new Request("http://x/login", {...}))` in a test, without a socket. Bound;
+   * never rejects (unless `request` is not a Request). The same routes, middleware, sessions, CSRF,
+   * body limit and errors as `listen`; protocol and host come from the request URL, the peer address
+   * from `info` (see {@link FetchInfo}: without one, `request.ip` is `""` and forwarded headers are
+   * never trusted). A streamed body streams in the returned Response.
    */
   fetch(request: globalThis.Request, info?: FetchInfo): Promise<globalThis.Response> {
-    const source = new FetchSource(request, info);
+    let source: FetchSource;
+    try {
+      source = new FetchSource(request, info);
+    } catch (error) {
+      // Not a Request at all: the caller's bug, reported through the promise rather than thrown.
+      return Promise.reject(error);
+    }
     return new Promise<globalThis.Response>((resolve) => this.#serve(fetchHost, source, resolve));
   }
 
@@ -351,6 +357,7 @@ export class App {
     this.#dispatch(host, out, request, this.#answerMiss);
   }
 
+  // Past #serve the request is built: only the host's Out side is used (hence `never` for its input).
   #dispatch<Out>(host: Host<never, Out>, out: Out, request: Request, terminal: Terminal): void {
     const head = request.method === "HEAD";
     let pending: Response | Promise<Response>;

@@ -92,7 +92,13 @@ function peerAddress(request: globalThis.Request, info: FetchInfo | undefined): 
   let address: string | undefined;
   if (typeof info.remoteAddress === "string") address = info.remoteAddress;
   else if (typeof info.remoteAddr?.hostname === "string") address = info.remoteAddr.hostname;
-  else if (typeof info.requestIP === "function") address = info.requestIP(request)?.address;
+  else if (typeof info.requestIP === "function") {
+    try {
+      address = info.requestIP(request)?.address;
+    } catch {
+      // Bun's requestIP throws for a Request it did not receive (one built by a test): no peer.
+    }
+  }
   // An IPv6 literal may come bracketed; the peer is the bare address.
   if (address !== undefined && address.charCodeAt(0) === 0x5b && address.endsWith("]")) address = address.slice(1, -1);
   return address === "" ? undefined : address;
