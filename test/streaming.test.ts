@@ -123,6 +123,17 @@ describe("streaming over a real socket", () => {
     );
   });
   app.get("/me", (req) => ({ user: req.session.get("user_id") ?? null }));
+  let arrived = gate();
+  app.get("/late", async () => {
+    arrived.open();
+    await release.promise;
+    return new globalThis.Response(
+      new ReadableStream<Uint8Array>({
+        pull: (controller) => controller.enqueue(new TextEncoder().encode("tick")),
+        cancel: () => stopped.open(),
+      }),
+    );
+  });
   app.get("/broken", async function* () {
     yield "partial|";
     throw new Error("the producer failed");
@@ -162,6 +173,21 @@ describe("streaming over a real socket", () => {
     const res = await get(server, "/endless");
     assert.match(await nextData(res), /^tick 0/);
     res.destroy();
+    await stopped.promise;
+  });
+
+  test("a client gone before the head was sent: the stream the handler then returns is stopped", TIMEOUT, async () => {
+    release = gate();
+    stopped = gate();
+    arrived = gate();
+    const req = httpRequest({ host: "127.0.0.1", port: server.port, path: "/late" });
+    req.on("error", () => undefined);
+    req.end();
+    await arrived.promise;
+    req.destroy();
+    // Let the server see the connection close before the handler returns its stream.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release.open();
     await stopped.promise;
   });
 

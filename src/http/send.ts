@@ -51,7 +51,9 @@ function sendStream(res: ServerResponse, response: Response, body: StreamBody, h
     cancelBody(body);
     throw error;
   }
-  if (head) {
+  // HEAD, or the client already gone (its 'close' came while the handler was working, and will not
+  // come again): nothing will read the body.
+  if (head || res.destroyed) {
     cancelBody(body);
     res.end();
     return;
