@@ -165,9 +165,8 @@ async function readWebBody(request: globalThis.Request, limit: number, done: (er
 function toWebResponse(response: Response, head: boolean, onStreamError: (error: unknown) => void): globalThis.Response {
   const body = response.body;
   const stream = isStreamBody(body);
-  let headers: Headers;
   try {
-    headers = new Headers();
+    const headers = new Headers();
     const record = response.rawHeaders();
     for (const name in record) {
       const value = record[name] as string | string[];
