@@ -5,6 +5,10 @@
  * (sessions outermost) → handler, or the 404/405 answer → Response → one writeHead/end.
  * Middleware exists only when registered, so an app without any runs the handler directly.
  *
+ * One pipeline, several hosts (src/hosts/): node:http (`handle`, `listen`) and WHATWG fetch
+ * (`fetch`). A host only reads the body and writes the Response; routing, middleware, sessions, CSRF
+ * and errors are the same code for both.
+ *
  * Every Response that comes out of app code (a handler's or a middleware's return value) is copied
  * before anything else can add headers to it: apps return shared constants, and a per-request header
  * (a session cookie) written into one would go to every later visitor.
@@ -12,10 +16,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CelloError, createError } from "./errors.js";
-import { hasBody, readBody } from "./http/body.js";
 import { toResponse, type HandlerResult } from "./http/result.js";
+import type { RequestSource } from "./http/request-source.js";
 import { parseTarget, type Target } from "./http/target.js";
-import { sendResponse } from "./http/send.js";
+import { fetchHost, FetchSource, type FetchInfo } from "./hosts/fetch.js";
+import type { Host } from "./hosts/host.js";
+import { nodeHost } from "./hosts/node.js";
 import { trustProxyOption, type TrustProxyOption, type TrustedProxies } from "./http/trust-proxy.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
 import { Request } from "./request.js";
@@ -162,6 +168,7 @@ export class App {
     this.#outages = new RateLimitedLog(this.#logger, "cello: session store unavailable, answered 503", OUTAGE_LOG_INTERVAL);
     this.#proxies = trustProxyOption(options.trustProxy);
     this.handle = this.handle.bind(this);
+    this.fetch = this.fetch.bind(this);
   }
 
   get(path: string, handler: Handler): this {
@@ -243,44 +250,68 @@ export class App {
     return this.#sessions;
   }
 
-  /** The Node.js request listener, for `http.createServer(app.handle)` or a test harness. */
+  /** The Node.js request listener, for `http.createServer(app.handle)` or a test harness. Bound. */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    const method = req.method ?? "GET";
+    this.#serve(nodeHost, req, res);
+  }
+
+  /**
+   * The app as a WHATWG fetch handler: `Deno.serve(app.fetch)`, `Bun.serve({ fetch: app.fetch })`,
+   * or `await app.fetch(new Request("http://x/login", {...}))` in a test, without a socket. Bound;
+   * never rejects (unless `request` is not a Request). The same routes, middleware, sessions, CSRF,
+   * body limit and errors as `listen`; protocol and host come from the request URL, the peer address
+   * from `info` (see {@link FetchInfo}: without one, `request.ip` is `""` and forwarded headers are
+   * never trusted). A streamed body streams in the returned Response.
+   */
+  fetch(request: globalThis.Request, info?: FetchInfo): Promise<globalThis.Response> {
+    let source: FetchSource;
+    try {
+      source = new FetchSource(request, info);
+    } catch (error) {
+      // Not a Request at all: the caller's bug, reported through the promise rather than thrown.
+      return Promise.reject(error);
+    }
+    return new Promise<globalThis.Response>((resolve) => this.#serve(fetchHost, source, resolve));
+  }
+
+  /** One request, from any host: target → route → body → middleware and handler → `host.send`. */
+  #serve<In extends RequestSource, Out>(host: Host<In, Out>, input: In, out: Out): void {
+    const method = input.method ?? "GET";
     // One canonical path, computed once, for the router and everything after it (src/http/target.ts).
     // A malformed target or an unsafe route parameter is a 400 (CELLO_BAD_REQUEST_TARGET), answered
     // before any middleware: there is no path a guard could rely on.
-    const target = parseTarget(method, req.url ?? "/");
+    const target = parseTarget(method, input.url ?? "/");
     if (target instanceof CelloError) {
-      this.#send(res, errorJson(target), method === "HEAD");
+      this.#send(host, out, errorJson(target), method === "HEAD");
       return;
     }
     const match = this.#router.find(method, target.path);
     if (match === null) {
-      this.#miss(req, res, target);
+      this.#miss(host, input, out, target);
       return;
     }
     if (match instanceof CelloError) {
-      this.#send(res, errorJson(match), method === "HEAD");
+      this.#send(host, out, errorJson(match), method === "HEAD");
       return;
     }
-    const request = new Request(req, target, match.params, match.route, this.#proxies);
-    if (hasBody(req)) {
-      readBody(req, this.#bodyLimit, (error, body) => {
+    const request = new Request(input, target, match.params, match.route, this.#proxies);
+    if (host.hasBody(input)) {
+      host.readBody(input, this.#bodyLimit, (error, body) => {
         if (error === null) {
           request.setBody(body);
-          this.#dispatch(request, match.value, res);
+          this.#dispatch(host, out, request, match.value);
           return;
         }
         // The rest of the body is not read: close the connection rather than leave it half-read.
-        res.shouldKeepAlive = false;
+        host.closeConnection(out);
         // Answered as if the handler had thrown it: middleware sees the 413/400.
-        this.#dispatch(request, () => {
+        this.#dispatch(host, out, request, () => {
           throw error;
-        }, res);
+        });
       });
       return;
     }
-    this.#dispatch(request, match.value, res);
+    this.#dispatch(host, out, request, match.value);
   }
 
   /** Starts serving. Resolves once the port is bound. */
@@ -340,29 +371,30 @@ export class App {
    * No route: 404, or 405 with Allow. Middleware sees these too (a CORS preflight, a request logger);
    * an app without any answers at once. The body of such a request is not read.
    */
-  #miss(req: IncomingMessage, res: ServerResponse, target: Target): void {
+  #miss<In extends RequestSource, Out>(host: Host<In, Out>, input: In, out: Out, target: Target): void {
     if (this.#middleware.length === 0) {
-      this.#send(res, this.#notFound(target.path), req.method === "HEAD");
+      this.#send(host, out, this.#notFound(target.path), input.method === "HEAD");
       return;
     }
-    const request = new Request(req, target, Object.create(null) as Record<string, string>, undefined, this.#proxies);
-    this.#dispatch(request, this.#answerMiss, res);
+    const request = new Request(input, target, Object.create(null) as Record<string, string>, undefined, this.#proxies);
+    this.#dispatch(host, out, request, this.#answerMiss);
   }
 
-  #dispatch(request: Request, terminal: Terminal, res: ServerResponse): void {
+  // Past #serve the request is built: only the host's Out side is used (hence `never` for its input).
+  #dispatch<Out>(host: Host<never, Out>, out: Out, request: Request, terminal: Terminal): void {
     const head = request.method === "HEAD";
     let pending: Response | Promise<Response>;
     try {
       pending = this.#middleware.length === 0 ? terminal(request) : this.#chain(request, terminal, 0);
     } catch (error) {
-      this.#send(res, this.#errorResponse(error), head);
+      this.#send(host, out, this.#errorResponse(error), head);
       return;
     }
-    if (pending instanceof Response) this.#send(res, pending, head);
+    if (pending instanceof Response) this.#send(host, out, pending, head);
     else
       pending.then(
-        (response) => this.#send(res, response, head),
-        (error: unknown) => this.#send(res, this.#errorResponse(error), head),
+        (response) => this.#send(host, out, response, head),
+        (error: unknown) => this.#send(host, out, this.#errorResponse(error), head),
       );
   }
 
@@ -392,27 +424,22 @@ export class App {
     return this.#errorResponse(error);
   }
 
-  #send(res: ServerResponse, response: Response, head: boolean): void {
+  #send<Out>(host: Host<never, Out>, out: Out, response: Response, head: boolean): void {
     // Shutting down: the client must not send another request on this connection (see #drain).
-    if (this.#draining !== 0) {
-      res.shouldKeepAlive = false;
-      this.#drainActivity = performance.now();
-    }
+    if (this.#draining !== 0 && host.closeConnection(out)) this.#drainActivity = performance.now();
     try {
-      sendResponse(res, response, head);
+      host.send(out, response, head, this.#streamFailed);
     } catch (error) {
-      // Typically a header value with characters Node refuses; the app's bug, not the client's.
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      // writeHead keeps what the failed call left: its status message (it only fills in an empty
-      // one, so the 500 would read "500 Found" after a redirect) and any header it had stored.
-      res.statusMessage = "";
-      for (const name of res.getHeaderNames()) res.removeHeader(name);
-      sendResponse(res, this.#errorResponse(error), head);
+      // Typically a header value with characters the host refuses; the app's bug, not the client's.
+      if (!host.reset(out)) return;
+      host.send(out, this.#errorResponse(error), head, this.#streamFailed);
     }
   }
+
+  /** A streamed body failed after its head went out: too late for a 500, the connection is cut. */
+  readonly #streamFailed = (error: unknown): void => {
+    this.#logger.error("cello: a streamed response body failed; the response was cut short", error);
+  };
 
   #notFound(path: string): Response {
     // `OPTIONS *` asks about the server as a whole (RFC 9110 §9.3.7): what it answers to.

@@ -135,6 +135,10 @@ const registry = {
     message: (got: string) =>
       `A middleware returned ${got} instead of a Response: return the Response next() resolves to (\`return next()\`), a changed one, or your own`,
   },
+  CELLO_STREAM_CHUNK_INVALID: {
+    status: 500,
+    message: (got: string) => `A streamed response body produced ${got}; each chunk must be a string or a Uint8Array`,
+  },
   CELLO_CSRF_NOT_ENABLED: {
     status: 500,
     message: () => "request.csrfToken is not available: CSRF protection is not enabled. Call app.enableCsrf() before the app starts",

@@ -6,8 +6,9 @@
 export { App, type AppOptions, type Handler, type ListenOptions, type RunOptions, type Logger, type Middleware, type Next, type RunningServer, type HttpMethod } from "./app.js";
 export { Request } from "./request.js";
 export { developmentSecret, type RunningCluster, type WorkersOption } from "./workers.js";
+export type { FetchInfo } from "./hosts/fetch.js";
 export type { TrustProxyOption } from "./http/trust-proxy.js";
-export { Response, type HeaderValue, type HeadersInit, type ResponseBody, type ResponseInit } from "./response.js";
+export { Response, type HeaderValue, type HeadersInit, type ResponseBody, type ResponseInit, type StreamBody, type StreamChunk } from "./response.js";
 export type { HandlerResult } from "./http/result.js";
 export { CelloError, HttpError, isCelloError, type ErrorCode } from "./errors.js";
 export { parseCookies, serializeCookie, type CookieOptions, type CookieRecord, type SameSite } from "./cookie/cookie.js";

@@ -7,6 +7,7 @@ import { parseCookies, type CookieRecord } from "./cookie/cookie.js";
 import { createError } from "./errors.js";
 import { formType, isJsonType, parseJsonBody } from "./http/body.js";
 import { cookieHeader } from "./http/cookie-header.js";
+import { rawHeader, type RequestSource } from "./http/request-source.js";
 import type { Target } from "./http/target.js";
 import { clientView, type ClientView, type TrustedProxies } from "./http/trust-proxy.js";
 import type { Session } from "./session/session.js";
@@ -50,8 +51,11 @@ export class Request {
    * parameter can be joined into a file path without climbing out of its directory.
    */
   readonly params: Record<string, string>;
-  /** The underlying Node.js request, for what cello does not wrap. */
-  readonly raw: IncomingMessage;
+  /**
+   * @internal What the host gave: Node's IncomingMessage itself under `app.listen`/`app.handle`, the
+   * facts of the WHATWG Request under `app.fetch`. Sessions and CSRF read the request through it.
+   */
+  readonly source: RequestSource;
 
   #search: string;
   #url: string | undefined;
@@ -70,14 +74,14 @@ export class Request {
 
   /** @internal Built by the app for each request. */
   constructor(
-    raw: IncomingMessage,
+    source: RequestSource,
     target: Target,
     params: Record<string, string>,
     route: string | undefined,
     proxies: TrustedProxies | null = null,
   ) {
-    this.raw = raw;
-    this.method = raw.method ?? "GET";
+    this.source = source;
+    this.method = source.method ?? "GET";
     this.path = target.path;
     this.#search = target.search;
     this.params = params;
@@ -86,16 +90,30 @@ export class Request {
   }
 
   /**
+   * The underlying Node.js request, for what cello does not wrap: only under `app.listen` and
+   * `app.handle`. Under `app.fetch` it is `undefined`; use {@link webRequest} there.
+   */
+  get raw(): IncomingMessage | undefined {
+    return this.source.webRequest === undefined ? (this.source as IncomingMessage) : undefined;
+  }
+
+  /** The WHATWG Request served, under `app.fetch` only (its body already read: use `body()`). */
+  get webRequest(): globalThis.Request | undefined {
+    return this.source.webRequest;
+  }
+
+  /**
    * The client's IP address: the socket peer, or with `trustProxy` the first untrusted address of
-   * the forwarded chain. IPv4 is dotted even when the socket reports `::ffff:1.2.3.4`.
+   * the forwarded chain. IPv4 is dotted even when the socket reports `::ffff:1.2.3.4`. Under
+   * `app.fetch` the peer is the `info` argument's address; without one it is `""`.
    */
   get ip(): string {
-    return (this.#view ??= clientView(this.raw, this.#proxies)).ip;
+    return (this.#view ??= clientView(this.source, this.#proxies)).ip;
   }
 
   /** `"https"` or `"http"`: the socket's, or with `trustProxy` what the trusted proxy forwarded. */
   get protocol(): "http" | "https" {
-    return (this.#view ??= clientView(this.raw, this.#proxies)).protocol;
+    return (this.#view ??= clientView(this.source, this.#proxies)).protocol;
   }
 
   /**
@@ -103,7 +121,7 @@ export class Request {
    * (`Host`, or with `trustProxy` the forwarded host). Empty when the request names none or a malformed one.
    */
   get host(): string {
-    return (this.#view ??= clientView(this.raw, this.#proxies)).host;
+    return (this.#view ??= clientView(this.source, this.#proxies)).host;
   }
 
   /** The app's origin as the client sees it, `protocol://host`, comparable to a browser's `Origin` header. */
@@ -131,12 +149,12 @@ export class Request {
 
   /** The request target exactly as received (`/%61dmin/users`, `http://host/admin`): for logs, never for decisions. */
   get rawUrl(): string {
-    return this.raw.url ?? "/";
+    return this.source.url ?? "/";
   }
 
-  /** Request headers, lowercase names (Node's `IncomingHttpHeaders`). */
+  /** Request headers, lowercase names (Node's `IncomingHttpHeaders`, also under `app.fetch`). */
   get headers(): IncomingHttpHeaders {
-    return this.raw.headers;
+    return this.source.headers;
   }
 
   /** Query string as a null-prototype record of first values: `?a=1&a=2` gives `{ a: "1" }`. */
@@ -156,7 +174,7 @@ export class Request {
 
   /** Cookies sent with the request (null-prototype record). A malformed Cookie header never throws. */
   get cookies(): CookieRecord {
-    return (this.#cookies ??= parseCookies(cookieHeader(this.raw)));
+    return (this.#cookies ??= parseCookies(cookieHeader(this.source)));
   }
 
   /** The session (needs `app.enableSessions`). Throws, saying how to enable it, when sessions are off. */
@@ -186,7 +204,7 @@ export class Request {
    */
   json<T = unknown>(): T {
     if (this.#json === undefined) {
-      if (!isJsonType(this.raw.headers["content-type"])) throw createError("CELLO_UNSUPPORTED_MEDIA_TYPE", JSON_TYPES);
+      if (!isJsonType(rawHeader(this.source, "content-type"))) throw createError("CELLO_UNSUPPORTED_MEDIA_TYPE", JSON_TYPES);
       this.#json = { value: parseJsonBody(this.#body) };
     }
     return this.#json.value as T;
@@ -198,7 +216,7 @@ export class Request {
    * cello (read `body()` with a multipart parser such as busboy).
    */
   form(): Record<string, string> {
-    const type = formType(this.raw.headers["content-type"]);
+    const type = formType(rawHeader(this.source, "content-type"));
     if (type !== "form") throw createError("CELLO_UNSUPPORTED_MEDIA_TYPE", type === "multipart" ? MULTIPART : FORM_TYPES);
     const form = Object.create(null) as Record<string, string>;
     for (const [key, value] of new URLSearchParams(this.text())) if (form[key] === undefined) form[key] = value;

@@ -1,9 +1,11 @@
 /**
- * cello's own Response: a status, a header record and a finished body. Deliberately plain (no
- * streams, no WHATWG Headers) so that sending it is one `writeHead` and one `end`.
+ * cello's own Response: a status, a header record and a body. Deliberately plain (no WHATWG Headers)
+ * so that sending a finished body is one `writeHead` and one `end`; a streamed body
+ * ({@link Response.stream}) is sent chunk by chunk after the same single `writeHead`.
  */
 import { serializeCookie, type CookieOptions } from "./cookie/cookie.js";
 import { createError } from "./errors.js";
+import type { StreamBody } from "./http/stream.js";
 
 /** A header value as it goes on the wire; arrays become repeated headers (e.g. Set-Cookie). */
 export type HeaderValue = string | readonly string[];
@@ -14,8 +16,13 @@ export type HeadersInit = Record<string, string | readonly string[]> | Iterable<
 /** A status number, or a status with headers. `Response.json(body, 401)` and `Response.json(body, { status: 401 })` are the same. */
 export type ResponseInit = number | { status?: number; headers?: HeadersInit };
 
-/** The body types a {@link Response} carries. */
-export type ResponseBody = string | Uint8Array | null;
+/**
+ * The body types a {@link Response} carries: finished (`string`, bytes, `null` for none) or streamed
+ * (a `ReadableStream` or an async iterable of strings and `Uint8Array`s, see {@link Response.stream}).
+ */
+export type ResponseBody = string | Uint8Array | StreamBody | null;
+
+export type { StreamBody, StreamChunk } from "./http/stream.js";
 
 const JSON_TYPE = "application/json; charset=utf-8";
 const TEXT_TYPE = "text/plain; charset=utf-8";
@@ -24,7 +31,10 @@ const HTML_TYPE = "text/html; charset=utf-8";
 export class Response {
   /** HTTP status code. */
   status: number;
-  /** The finished body; `null` for none. */
+  /**
+   * The body: finished (`string`, `Uint8Array`), streamed (a `ReadableStream` or async iterable, read
+   * once, while it is sent), or `null` for none.
+   */
   body: ResponseBody;
   #headers: Record<string, string | string[]>;
 
@@ -70,6 +80,25 @@ export class Response {
   /** Bytes with the given content type (default `application/octet-stream`). */
   static binary(bytes: Uint8Array, contentType = "application/octet-stream", init?: ResponseInit): Response {
     return new Response(bytes, init, contentType);
+  }
+
+  /**
+   * A streamed body: each chunk (a string, sent as UTF-8, or a `Uint8Array`) goes to the client as
+   * `source` produces it, at the pace the client reads, without Content-Length (chunked encoding).
+   * `source` is an async iterable (an `async function*` generator...) or a WHATWG `ReadableStream`. When
+   * the client disconnects the source is stopped: the iterator's `return()` (a generator's `finally`
+   * runs once its current step settles) or the stream's `cancel()`. Content type
+   * `application/octet-stream` unless `init` sets one (`text/event-stream` for server-sent events).
+   *
+   * Headers, the session cookie included, are sent before the first chunk: session changes made while
+   * the body streams are not saved. A stream is read once: return a fresh Response per request.
+   */
+  static stream(source: StreamBody, init?: ResponseInit): Response {
+    const readable = typeof ReadableStream === "function" && source instanceof ReadableStream;
+    if (!readable && typeof (source as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] !== "function") {
+      throw createError("CELLO_INVALID_OPTION", "source", "Response.stream() needs an async iterable or a ReadableStream");
+    }
+    return new Response(source, init, "application/octet-stream");
   }
 
   /**
@@ -161,7 +190,7 @@ export class Response {
    * An app may return the same Response to every request (`const OK = Response.json(...)`); the
    * framework and middleware then add per-request headers (Set-Cookie, Vary, ...) to this copy, never
    * to the object the app holds, so one visitor's session cookie cannot reach the next.
-   * The body is shared: it is never written to.
+   * The body is shared: it is never written to (a streamed body is read once, by whichever copy is sent).
    */
   copy(): Response {
     const copy = new Response(this.body);

@@ -12,7 +12,7 @@
  *   (sandboxed frames, some redirects) matches nothing.
  * - neither header: not a browser made in the last years, decided elsewhere (tokens).
  */
-import type { IncomingMessage } from "node:http";
+import type { RequestSource } from "../http/request-source.js";
 
 /** What the two headers say, read in one pass over rawHeaders. */
 export interface FetchSignals {
@@ -24,7 +24,7 @@ export interface FetchSignals {
  * Reads `Sec-Fetch-Site` and `Origin` from `rawHeaders` (Node builds `req.headers` lazily; a request
  * that only needs these two should not pay for the rest). A repeated header keeps its first value.
  */
-export function readSignals(req: IncomingMessage, into: FetchSignals): FetchSignals {
+export function readSignals(req: Pick<RequestSource, "rawHeaders">, into: FetchSignals): FetchSignals {
   const raw = req.rawHeaders;
   into.secFetchSite = undefined;
   into.origin = undefined;
@@ -41,12 +41,4 @@ export function readSignals(req: IncomingMessage, into: FetchSignals): FetchSign
   return into;
 }
 
-/** One header by name (lower-case `name`), from rawHeaders; first value. */
-export function rawHeader(req: IncomingMessage, name: string): string | undefined {
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const field = raw[i] as string;
-    if (field.length === name.length && field.toLowerCase() === name) return raw[i + 1] as string;
-  }
-  return undefined;
-}
+export { rawHeader } from "../http/request-source.js";

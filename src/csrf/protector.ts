@@ -61,7 +61,7 @@ export function csrfMiddleware(config: CsrfConfig, tokens: CsrfTokens, logger: L
 
   /** The refusal code for an unsafe request, or null when it passes. */
   const check = (request: Request): RefusalCode | null => {
-    readSignals(request.raw, signals);
+    readSignals(request.source, signals);
     const { secFetchSite, origin } = signals;
     if (secFetchSite !== undefined) {
       if (secFetchSite === "same-origin" || secFetchSite === "none") return null;
@@ -71,7 +71,7 @@ export function csrfMiddleware(config: CsrfConfig, tokens: CsrfTokens, logger: L
       return origin === request.origin || trusted.has(origin) ? null : "CELLO_CSRF_ORIGIN_MISMATCH";
     }
     if (!config.requireToken) return null;
-    const token = rawHeader(request.raw, tokenHeader) ?? formField(request, config.fieldName);
+    const token = rawHeader(request.source, tokenHeader) ?? formField(request, config.fieldName);
     if (token === undefined || token === "") return "CELLO_CSRF_TOKEN_MISSING";
     return tokens.verify(request, token) ? null : "CELLO_CSRF_TOKEN_INVALID";
   };
@@ -127,7 +127,7 @@ export function csrfMiddleware(config: CsrfConfig, tokens: CsrfTokens, logger: L
 
 /** The token field of an urlencoded body (multipart bodies are not parsed by cello). */
 function formField(request: Request, field: string): string | undefined {
-  const type = rawHeader(request.raw, "content-type");
+  const type = rawHeader(request.source, "content-type");
   if (type === undefined || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return undefined;
   return new URLSearchParams(request.text()).get(field) ?? undefined;
 }

@@ -117,7 +117,7 @@ export class CsrfTokens implements CsrfSource {
    * sibling subdomain is sent first and must not shadow the real one.
    */
   #cookieNonce(request: Request, name: string): string | undefined {
-    const raws = readRawCookies(cookieHeader(request.raw), name);
+    const raws = readRawCookies(cookieHeader(request.source), name);
     for (let i = 0; i < raws.length && i < 8; i++) {
       const unsigned = this.#signer.unsign(name, raws[i] as string);
       if (unsigned !== null) return unsigned.value;

@@ -13,15 +13,17 @@ export type HandlerResult =
   | undefined
   | void
   | readonly unknown[]
+  | AsyncIterable<Uint8Array | string>
   | { readonly [key: string]: unknown };
 
 /**
  * What one request sends, never an object the app keeps: a `Response` → a copy of it (the app may
  * return the same one to every request, and headers are added downstream); nothing → 204; a string
- * → text/plain; bytes → octet-stream; a WHATWG `Response` → read and copied; anything else
- * (objects, arrays, numbers) → JSON. Everything but the first is built fresh, so needs no copy.
+ * → text/plain; bytes → octet-stream; a WHATWG `Response` → its status and headers, its body streamed;
+ * an async iterable (not a plain object) → streamed as by `Response.stream`; anything else (objects,
+ * arrays, numbers) → JSON. Everything but the first is built fresh, so needs no copy.
  */
-export function toResponse(result: unknown): Response | Promise<Response> {
+export function toResponse(result: unknown): Response {
   if (result instanceof Response) return result.copy();
   // Plain objects and arrays first: the common case, decided without touching globalThis.Response
   // (a lazy getter in Node 20).
@@ -33,12 +35,20 @@ export function toResponse(result: unknown): Response | Promise<Response> {
   if (typeof result === "string") return Response.text(result);
   if (result instanceof Uint8Array) return Response.binary(result);
   if (typeof globalThis.Response === "function" && result instanceof globalThis.Response) return fromWhatwg(result);
+  if (typeof (result as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] === "function") {
+    return Response.stream(result as AsyncIterable<Uint8Array | string>);
+  }
   return Response.json(result);
 }
 
-async function fromWhatwg(web: globalThis.Response): Promise<Response> {
-  const body = web.body === null ? null : new Uint8Array(await web.arrayBuffer());
-  const response = new Response(body, web.status);
+/**
+ * A WHATWG Response's body is streamed, not awaited: a handler returning a ReadableStream-backed
+ * Response (server-sent events, a proxied download) gets its chunks out as they come. cello cannot see
+ * whether such a body is a plain string inside, so it always goes out without Content-Length unless
+ * the Response carries one.
+ */
+function fromWhatwg(web: globalThis.Response): Response {
+  const response = new Response(web.body, web.status);
   // A Response from fetch() (type "basic"/"cors", never "default") had its body decoded by undici
   // when every content coding is one it decodes, but its headers still name the coding: sent on as
   // is, a client would try to gunzip plain bytes.

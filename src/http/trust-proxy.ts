@@ -10,8 +10,8 @@
  * (bypassing the proxy) forge its address, scheme and host. Fastify removed its hop-count mode for
  * exactly that (GHSA-3m5p-2c4r-xxw2, fastify 5.12.1).
  */
-import type { IncomingMessage } from "node:http";
 import { createError } from "../errors.js";
+import type { RequestSource } from "./request-source.js";
 import { formatIp, inRange, isMapped, parseIp, type IpBytes, type IpRange } from "./ip-address.js";
 
 /** `false` (the socket peer is the client) or the proxies' addresses, CIDR ranges and named ranges. */
@@ -123,10 +123,10 @@ function parseRange(text: string, entry: string): IpRange {
  * The client's view of `req`. With no trusted proxies, or a peer that is not one, the socket and
  * the Host header are the truth; forwarded headers are ignored (they are just text the client sent).
  */
-export function clientView(req: IncomingMessage, proxies: TrustedProxies | null): ClientView {
+export function clientView(req: RequestSource, proxies: TrustedProxies | null): ClientView {
   const peerText = req.socket.remoteAddress ?? "";
   const peer = parseIp(peerText);
-  const direct: "http" | "https" = (req.socket as { encrypted?: boolean }).encrypted === true ? "https" : "http";
+  const direct: "http" | "https" = req.socket.encrypted === true ? "https" : "http";
   const hostHeader = req.headers.host;
   if (proxies === null || peer === null || !proxies.trusts(peer)) {
     return { ip: peer === null ? peerText : formatIp(peer), protocol: direct, host: normalizeHost(hostHeader ?? "", direct) };
@@ -140,7 +140,7 @@ interface Hop {
   host: string | undefined;
 }
 
-function forwardedView(req: IncomingMessage, proxies: TrustedProxies, peer: IpBytes, direct: "http" | "https", hostHeader: string): ClientView {
+function forwardedView(req: RequestSource, proxies: TrustedProxies, peer: IpBytes, direct: "http" | "https", hostHeader: string): ClientView {
   const headers = req.headers;
   // RFC 7239 when present and well-formed; otherwise the X-Forwarded-* trio. A malformed Forwarded
   // header is ignored as a whole rather than half-read.

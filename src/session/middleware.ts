@@ -64,7 +64,7 @@ export function sessionMiddleware(config: SessionConfig): Middleware {
   };
 
   return markSyncCapable((request, next) => {
-    const raws = readRawCookies(cookieHeader(request.raw), config.cookieName);
+    const raws = readRawCookies(cookieHeader(request.source), config.cookieName);
     if (raws.length === 0) return proceed(request, next, new RequestSession(config.userKey, NOTHING, undefined));
     let loaded: LoadResult | Promise<LoadResult>;
     try {
