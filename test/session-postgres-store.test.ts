@@ -197,6 +197,27 @@ if (unavailable !== null) {
       assert.equal((await pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n, 0);
     });
 
+    test("a tombstone leads destroyByUser only to sessions of that user (another user logged in on the device)", async () => {
+      const { store } = open({ sweepInterval: 0 });
+      const now = Date.now();
+      await store.create("a", { data: {}, createdAt: now, expiresAt: now + day, user: "u" });
+      assert.equal(await store.regenerate("a", "b", { data: {}, createdAt: now, expiresAt: now + day, user: "w" }, now), true);
+      assert.equal(await store.destroyByUser("u"), 0);
+      assert.notEqual(await store.get("b"), null, "w's session is not u's to end");
+      await store.create("c", { data: {}, createdAt: now, expiresAt: now + day, user: "u" });
+      await store.regenerate("c", "d", { data: {}, createdAt: now, expiresAt: now + day, user: "u" }, now);
+      // The successor changes user later (without a move): u's "log out everywhere" leaves it alone too.
+      await store.update("d", { clear: false, set: {}, delete: [], expiresAt: now + day, seenAt: now, user: "w" });
+      assert.equal(await store.destroyByUser("u"), 0);
+      assert.notEqual(await store.get("d"), null);
+      assert.equal(await store.destroyByUser("w"), 2);
+      // destroy(key) (the device's own logout) still follows any tombstone.
+      await store.create("e", { data: {}, createdAt: now, expiresAt: now + day, user: "u" });
+      await store.regenerate("e", "f", { data: {}, createdAt: now, expiresAt: now + day, user: "w" }, now);
+      await store.destroy("e");
+      assert.equal(await store.get("f"), null);
+    });
+
     /** Parks store calls behind a row lock held by another connection, to order them deterministically. */
     const lockRow = async (pool: pg.Pool, table: string, key: string) => {
       const holder = await pool.connect();

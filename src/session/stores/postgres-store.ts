@@ -17,8 +17,10 @@
  *   so a request that finishes after a destroy, a regenerate or the expiry changes nothing.
  * - `regenerate()` is one statement too: the old row becomes a *tombstone* (`moved_to` names the new
  *   key; no data) and the new row is inserted only if that UPDATE matched a live row. The tombstone
- *   keeps its user and lives until the old session's own expiry; it is never loaded or listed, and
- *   `destroy` / `destroyByUser` follow it to the session that replaced it. That matters for a destroy
+ *   lives until the old session's own expiry; it is never loaded or listed, and `destroy` /
+ *   `destroyByUser` follow it to the session that replaced it. It keeps its user only when the new
+ *   session has the same one, and `destroyByUser(u)` follows it only to a session of `u`: logging
+ *   out everywhere as one user never ends the session another user logged in to on that device. That matters for a destroy
  *   that took its snapshot before the regenerate committed: PostgreSQL makes it wait for the row
  *   lock and then re-check the *new* version of the row, which is the tombstone; its RETURNING tells
  *   the store where the session went, and the next statement (a fresh snapshot) deletes it there.
@@ -139,7 +141,7 @@ interface InfoRow {
   expires_at: string;
 }
 
-type Statement = "get" | "create" | "update" | "regenerate" | "destroy" | "list" | "destroyUser" | "sweep";
+type Statement = "get" | "create" | "update" | "regenerate" | "destroy" | "destroyOfUser" | "list" | "destroyUser" | "sweep";
 
 interface GoneRow {
   moved_to: string | null;
@@ -192,7 +194,9 @@ export class PostgresStore implements SessionStore {
           expires_at = $5, last_seen_at = $6, user_key = CASE WHEN $7::boolean THEN $8::text ELSE user_key END
         WHERE key = $1 AND ${live} $6`,
       regenerate: `WITH old AS (
-          UPDATE ${t} SET moved_to = $2, data = '{}'::jsonb WHERE key = $1 AND ${live} $5 RETURNING meta
+          UPDATE ${t} SET moved_to = $2, data = '{}'::jsonb,
+            user_key = CASE WHEN user_key IS NOT DISTINCT FROM $7::text THEN user_key END
+          WHERE key = $1 AND ${live} $5 RETURNING meta
         )
         INSERT INTO ${t} (key, data, created_at, expires_at, last_seen_at, user_key, meta)
         SELECT $2, $3::jsonb, $4, $6, $5, $7, old.meta FROM old
@@ -201,6 +205,7 @@ export class PostgresStore implements SessionStore {
       destroy: `DELETE FROM ${t} WHERE key = $1 RETURNING moved_to, (moved_to IS NULL AND expires_at > $2) AS live`,
       list: `SELECT key, created_at, last_seen_at, expires_at FROM ${t} WHERE user_key = $1 AND ${live} $2 ORDER BY created_at`,
       destroyUser: `DELETE FROM ${t} WHERE user_key = $1 RETURNING moved_to, (moved_to IS NULL AND expires_at > $2) AS live`,
+      destroyOfUser: `DELETE FROM ${t} WHERE key = $1 AND user_key = $3 RETURNING moved_to, (moved_to IS NULL AND expires_at > $2) AS live`,
       sweep: `DELETE FROM ${t} WHERE key IN (SELECT key FROM ${t} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
     };
     const names = {} as Record<Statement, string>;
@@ -271,7 +276,7 @@ export class PostgresStore implements SessionStore {
     for (const row of rows) {
       if (row.live) deleted++;
       // A tombstone of this user: a regenerate committed while this ran; its successor goes too.
-      if (row.moved_to !== null) deleted += await this.#destroyChain(row.moved_to);
+      if (row.moved_to !== null) deleted += await this.#destroyChain(row.moved_to, encodeName(user));
     }
     return deleted;
   }
@@ -306,13 +311,15 @@ export class PostgresStore implements SessionStore {
   /**
    * Deletes `key` and, when it was a tombstone, the session it names, down the chain: each step is
    * its own statement, so it sees what a regenerate committed meanwhile. Resolves to how many live
-   * sessions it deleted (0 or 1).
+   * sessions it deleted (0 or 1). With `user`, only rows of that user are deleted (and followed).
    */
-  async #destroyChain(key: string): Promise<number> {
+  async #destroyChain(key: string, user?: string): Promise<number> {
     let deleted = 0;
     let next: string | null = key;
     while (next !== null) {
-      const result: QueryResult<GoneRow> = await this.#run<GoneRow>("destroy", [next, this.#clock()]);
+      const result: QueryResult<GoneRow> = user === undefined
+          ? await this.#run<GoneRow>("destroy", [next, this.#clock()])
+          : await this.#run<GoneRow>("destroyOfUser", [next, this.#clock(), user]);
       const row: GoneRow | undefined = result.rows[0];
       if (row === undefined) break;
       if (row.live) deleted++;
