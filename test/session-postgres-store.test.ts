@@ -101,6 +101,25 @@ if (unavailable !== null) {
       }
     });
 
+    test("a schema-qualified table whose name is an SQL keyword works", async () => {
+      const pool = newPool();
+      const schema = tableName();
+      const store = new PostgresStore({ pool, table: `${schema}.user`, sweepInterval: 0 });
+      try {
+        await pool.query(`CREATE SCHEMA ${schema}`);
+        const now = Date.now();
+        await store.create("k", { data: { a: "1" }, createdAt: now, expiresAt: now + day, user: "u" });
+        assert.deepEqual({ ...(await store.get("k"))?.data }, { a: "1" });
+        assert.equal((await store.listByUser("u")).length, 1);
+        const indexes = await pool.query("SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname", [schema]);
+        assert.deepEqual(indexes.rows.map((r) => r.indexname), ["user_expires_idx", "user_pkey", "user_user_idx"]);
+      } finally {
+        store.close();
+        await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await pool.end();
+      }
+    });
+
     test("sessions are one row, keyed by the ID's hash; data is jsonb; flash keys are stored under U+001F", async () => {
       const { store, pool, table } = open();
       const t = await sessionApp(store);

@@ -84,7 +84,8 @@ const IDENTIFIER = /^(?:[a-z_][a-z0-9_]{0,47}\.)?[a-z_][a-z0-9_]{0,47}$/;
 export function postgresSchema(table = "cello_sessions"): string {
   if (!IDENTIFIER.test(table)) throw invalidTable(table);
   const base = table.slice(table.indexOf(".") + 1);
-  return `CREATE TABLE IF NOT EXISTS ${table} (
+  const t = quote(table);
+  return `CREATE TABLE IF NOT EXISTS ${t} (
   key text PRIMARY KEY,
   data jsonb NOT NULL,
   created_at bigint NOT NULL,
@@ -94,9 +95,17 @@ export function postgresSchema(table = "cello_sessions"): string {
   moved_to text,
   meta jsonb
 );
-CREATE INDEX IF NOT EXISTS ${base}_expires_idx ON ${table} (expires_at);
-CREATE INDEX IF NOT EXISTS ${base}_user_idx ON ${table} (user_key) WHERE user_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS "${base}_expires_idx" ON ${t} (expires_at);
+CREATE INDEX IF NOT EXISTS "${base}_user_idx" ON ${t} (user_key) WHERE user_key IS NOT NULL;
 `;
+}
+
+/** Quoted, so that a name that is also an SQL keyword ("user", "session") works. */
+function quote(table: string): string {
+  return table
+    .split(".")
+    .map((part) => `"${part}"`)
+    .join(".");
 }
 
 function invalidTable(table: unknown): Error {
@@ -182,7 +191,7 @@ export class PostgresStore implements SessionStore {
     // connection and reconnects on demand, so there is nothing else to do.
     pool.on("error", this.#onPoolError);
 
-    const t = table;
+    const t = quote(table);
     const live = "moved_to IS NULL AND expires_at >";
     this.#sql = {
       get: `SELECT data::text AS data, created_at, expires_at FROM ${t} WHERE key = $1 AND ${live} $2`,
@@ -209,7 +218,7 @@ export class PostgresStore implements SessionStore {
       sweep: `DELETE FROM ${t} WHERE key IN (SELECT key FROM ${t} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
     };
     const names = {} as Record<Statement, string>;
-    for (const name of Object.keys(this.#sql) as Statement[]) names[name] = `cello_${name}_${t}`;
+    for (const name of Object.keys(this.#sql) as Statement[]) names[name] = `cello_${name}_${table}`;
     this.#names = names;
 
     this.#timer = interval === 0 ? undefined : setInterval(() => void this.sweep().catch(() => undefined), interval);
@@ -217,7 +226,7 @@ export class PostgresStore implements SessionStore {
   }
 
   async get(key: string): Promise<SessionRecord | null> {
-    const { rows } = await this.#run<LoadRow>("get", [key, this.#clock()]);
+    const { rows } = await this.#run<LoadRow>("get", [key, ms(this.#clock())]);
     const row = rows[0];
     if (row === undefined) return null;
     // A plain object from JSON.parse: `__proto__` and friends are own data properties there.
@@ -261,7 +270,7 @@ export class PostgresStore implements SessionStore {
   }
 
   async listByUser(user: string): Promise<SessionInfo[]> {
-    const { rows } = await this.#run<InfoRow>("list", [encodeName(user), this.#clock()]);
+    const { rows } = await this.#run<InfoRow>("list", [encodeName(user), ms(this.#clock())]);
     return rows.map((row) => ({
       idHash: row.key,
       createdAt: Number(row.created_at),
@@ -271,7 +280,7 @@ export class PostgresStore implements SessionStore {
   }
 
   async destroyByUser(user: string): Promise<number> {
-    const { rows } = await this.#run<GoneRow>("destroyUser", [encodeName(user), this.#clock()]);
+    const { rows } = await this.#run<GoneRow>("destroyUser", [encodeName(user), ms(this.#clock())]);
     let deleted = 0;
     for (const row of rows) {
       if (row.live) deleted++;
@@ -291,7 +300,7 @@ export class PostgresStore implements SessionStore {
       try {
         let total = 0;
         for (;;) {
-          const { rowCount } = await this.#run("sweep", [this.#clock(), this.#batch]);
+          const { rowCount } = await this.#run("sweep", [ms(this.#clock()), this.#batch]);
           total += rowCount ?? 0;
           if ((rowCount ?? 0) < this.#batch) return total;
         }
@@ -318,8 +327,8 @@ export class PostgresStore implements SessionStore {
     let next: string | null = key;
     while (next !== null) {
       const result: QueryResult<GoneRow> = user === undefined
-          ? await this.#run<GoneRow>("destroy", [next, this.#clock()])
-          : await this.#run<GoneRow>("destroyOfUser", [next, this.#clock(), user]);
+          ? await this.#run<GoneRow>("destroy", [next, ms(this.#clock())])
+          : await this.#run<GoneRow>("destroyOfUser", [next, ms(this.#clock()), user]);
       const row: GoneRow | undefined = result.rows[0];
       if (row === undefined) break;
       if (row.live) deleted++;
