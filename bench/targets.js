@@ -28,6 +28,10 @@ export const TARGETS = [
   { name: "cello GET session (SqliteStore)", short: "sqlite-get", script: "cello.js", args: ["sqlite"], path: "/me", login: true, target: 0.75, optional: "dist/session/stores/sqlite-store.js" },
   { name: "cello GET session (RedisStore)", short: "redis-get", script: "cello.js", args: ["redis"], path: "/me", login: true, target: 0.6, optional: "dist/session/stores/redis-store.js" },
   { name: "Express + express-session + connect-redis GET session", short: "connect-redis", script: "express-session.js", args: ["redis"], path: "/me", login: true },
+  // Issue 14: PostgresStore beside connect-pg-simple (cello must do fewer instructions per request).
+  { name: "cello GET session (PostgresStore)", short: "postgres-get", script: "cello.js", args: ["postgres"], path: "/me", login: true, optional: "dist/session/stores/postgres-store.js" },
+  { name: "cello POST login (PostgresStore)", short: "postgres-login", script: "cello.js", args: ["postgres"], path: "/login", method: "POST", optional: "dist/session/stores/postgres-store.js" },
+  { name: "Express + express-session + connect-pg-simple GET session", short: "connect-pg-simple", script: "express-session.js", args: ["pg"], path: "/me", login: true },
 ];
 
 /**

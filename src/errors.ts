@@ -188,6 +188,10 @@ const registry = {
     status: 503,
     message: () => "Session store unavailable; try again shortly",
   },
+  CELLO_POSTGRES_TIMEOUT: {
+    status: 503,
+    message: (ms: number, what: string) => `PostgresStore: no answer within ${ms} ms (waiting for ${what})`,
+  },
   CELLO_INTERNAL: { status: 500, message: () => "Internal Server Error" },
 } as const;
 

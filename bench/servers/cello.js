@@ -5,6 +5,8 @@
 //   memory-csrf   the same with app.enableCsrf() (issue 10's cost)
 //   cookie        the same on CookieStore
 //   sqlite|redis  the same on SqliteStore / RedisStore (issue 4)
+//   postgres      the same on PostgresStore (issue 14), in a table of its own on $DATABASE_URL
+//                 (default postgres://postgres@127.0.0.1:5432/postgres)
 import { App, CookieStore, CsrfConfig, MemoryStore, SessionConfig } from "../../dist/index.js";
 
 const [, , portArg, scenario = "json"] = process.argv;
@@ -26,8 +28,37 @@ async function storeFor(name) {
       const { Redis } = await import("ioredis");
       return new RedisStore({ client: new Redis({ host: "127.0.0.1", port: 6379, enableAutoPipelining: true }), prefix: `bench:${process.pid}:` });
     }
+    case "postgres": {
+      const { PostgresStore } = await import("../../dist/session/stores/postgres-store.js");
+      const { default: pg } = await import("pg");
+      const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" });
+      await dropStaleTables(pool, "cello_bench_");
+      return new PostgresStore({ pool, table: `cello_bench_${process.pid}` });
+    }
     default:
       throw new Error(`unknown scenario ${name}`);
+  }
+}
+
+/**
+ * The harness ends servers with SIGKILL, so a server cannot drop its own table: each one drops the
+ * tables `<prefix><pid>` of servers that are gone.
+ */
+async function dropStaleTables(pool, prefix) {
+  const { rows } = await pool.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE $1", [`${prefix}%`]);
+  for (const { tablename } of rows) {
+    const pid = Number(tablename.slice(prefix.length));
+    if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    await pool.query(`DROP TABLE IF EXISTS ${tablename}`);
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
   }
 }
 

@@ -1,4 +1,6 @@
-// Peer: Express + express-session (default MemoryStore), or with connect-redis when argv[3] is "redis".
+// Peer: Express + express-session (default MemoryStore), or with connect-redis when argv[3] is "redis",
+// or with connect-pg-simple when it is "pg" (a table of its own on $DATABASE_URL, default
+// postgres://postgres@127.0.0.1:5432/postgres).
 import express from "express";
 import session from "express-session";
 
@@ -11,6 +13,37 @@ if (storeName === "redis") {
   await client.connect();
   store = new RedisStore({ client, prefix: `bench-express:${process.pid}:` });
 }
+if (storeName === "pg") {
+  const { default: pg } = await import("pg");
+  const { default: connectPgSimple } = await import("connect-pg-simple");
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres" });
+  await dropStaleTables(pool, "express_bench_");
+  const PgStore = connectPgSimple(session);
+  store = new PgStore({ pool, tableName: `express_bench_${process.pid}`, createTableIfMissing: true });
+}
+
+/**
+ * The harness ends servers with SIGKILL, so a server cannot drop its own table: each one drops the
+ * tables `<prefix><pid>` of servers that are gone.
+ */
+async function dropStaleTables(pool, prefix) {
+  const { rows } = await pool.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE $1", [`${prefix}%`]);
+  for (const { tablename } of rows) {
+    const pid = Number(tablename.slice(prefix.length));
+    if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
+    await pool.query(`DROP TABLE IF EXISTS ${tablename}`);
+  }
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === "EPERM";
+  }
+}
+
 const app = express();
 app.use(
   session({

@@ -25,9 +25,13 @@ export type SessionKey = keyof Shape & string;
 /** The value type stored under `K`. */
 export type SessionValue<K extends SessionKey> = Shape[K];
 
-/** Data keys starting with this are cello's own (flash messages); apps cannot set them. */
-const RESERVED = "\u0000";
-const FLASH = "\u0000flash:";
+/**
+ * Data keys starting with this are cello's own (flash messages); apps cannot set them. U+001F (unit
+ * separator), not U+0000: PostgreSQL refuses U+0000 in `jsonb` and `text`, and the prefix must be one
+ * that every store can hold as a key.
+ */
+const RESERVED = "\u001f";
+const FLASH = `${RESERVED}flash:`;
 /** Marks a key deleted in the change log. */
 const DELETED = null;
 
@@ -289,7 +293,7 @@ const EMPTY: Readonly<Record<string, string>> = Object.freeze(Object.create(null
 
 function checkKey(key: string): void {
   if (typeof key !== "string" || key.startsWith(RESERVED)) {
-    const error = createError("CELLO_SESSION_VALUE_NOT_JSON", String(key), "keys must be strings not starting with U+0000");
+    const error = createError("CELLO_SESSION_VALUE_NOT_JSON", String(key), "keys must be strings not starting with U+001F");
     throw Object.assign(new TypeError(error.message), { code: error.code });
   }
 }
