@@ -158,6 +158,8 @@ interface GoneRow {
 }
 
 export class PostgresStore implements SessionStore {
+  /** Shared between processes and machines: every worker of `app.run({ workers })` sees the same sessions. */
+  readonly shared = true;
   readonly #pool: Pool;
   readonly #timeout: number;
   readonly #clock: () => number;
