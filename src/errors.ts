@@ -147,6 +147,10 @@ const registry = {
     status: 500,
     message: (key: string, why: string) => `Session value for "${key}" is not a JSON value: ${why}`,
   },
+  CELLO_SESSION_LABEL_INVALID: {
+    status: 500,
+    message: (max: number) => `Session label must be a string of 1 to ${max} characters with no control characters (request.session.setLabel())`,
+  },
   CELLO_SESSION_COOKIE_TOO_LARGE: {
     status: 500,
     message: (bytes: number) =>

@@ -19,6 +19,8 @@ import type { SessionPatch, SessionStore } from "./store.js";
 import { CookieCodec, CookieStore } from "./stores/cookie-store.js";
 import type { Signer } from "../cookie/signer.js";
 import { createError } from "../errors.js";
+import type { Request } from "../request.js";
+import { requestMeta } from "./metadata.js";
 
 export function isModified(c: SessionChanges): boolean {
   return c.cleared || c.dropLoaded || c.changes.size > 0;
@@ -97,8 +99,11 @@ export class SessionCommitter {
     if (config.store instanceof CookieStore) this.#codec = new CookieCodec(config.store, config.secretBytes());
   }
 
-  /** Commits and decorates `response` (Set-Cookie, Vary, Cache-Control). */
-  commit(session: Session, rotated: boolean, response: Response): void | Promise<void> {
+  /**
+   * Commits and decorates `response` (Set-Cookie, Vary, Cache-Control). `request`: given when the
+   * `metadata` option is on, to record its metadata with what is written.
+   */
+  commit(session: Session, rotated: boolean, response: Response, request?: Request): void | Promise<void> {
     if (!session.accessed) return;
     // The response depends on the Cookie header: shared caches must key on it (RFC 9110 §12.5.5).
     appendVary(response, "Cookie");
@@ -112,7 +117,7 @@ export class SessionCommitter {
     const c = session.changes();
     const now = this.#config.clock();
     if (this.#codec !== undefined) return this.#commitCookie(this.#codec, c, rotated, response, now);
-    return this.#commitStore(this.#config.store as SessionStore, c, rotated, response, now);
+    return this.#commitStore(this.#config.store as SessionStore, c, rotated, response, now, request);
   }
 
   #commitCookie(codec: CookieCodec, c: SessionChanges, rotated: boolean, response: Response, now: number): void {
@@ -128,7 +133,7 @@ export class SessionCommitter {
     this.#cookie.set(response, value, expiresAt, now);
   }
 
-  #commitStore(store: SessionStore, c: SessionChanges, rotated: boolean, response: Response, now: number): void | Promise<void> {
+  #commitStore(store: SessionStore, c: SessionChanges, rotated: boolean, response: Response, now: number, request?: Request): void | Promise<void> {
     const config = this.#config;
     const cookie = this.#cookie;
     const call = <T>(fn: () => T | Promise<T>) => callStore(config.storeTimeout, fn);
@@ -148,6 +153,7 @@ export class SessionCommitter {
       const expiresAt = expiryFrom(config, createdAt, now);
       const user = userOf(config, c);
       const session = { data: Object.fromEntries(c.data), createdAt, expiresAt, ...(user !== null && { user }) };
+      if (request !== undefined) Object.assign(session, { meta: requestMeta(request, c.data) });
       if (oldKey === undefined) return after(call(() => store.create(storeKey(c.id), session)), () => cookie.set(response, signed(), expiresAt, now));
       // Only a session that is still live moves: one revoked meanwhile (logout, destroyAll) by a
       // request that finished while this one awaited must not come back under a new ID. false: no
@@ -170,6 +176,7 @@ export class SessionCommitter {
         else patch.set[name] = text;
       }
       if (config.userKey !== undefined && (c.cleared || c.changes.has(config.userKey))) patch.user = userOf(config, c);
+      if (request !== undefined) patch.meta = requestMeta(request, c.data);
       // false: another request destroyed or regenerated it meanwhile. Its writes must not revive
       // it, and no cookie is sent (a deletion would clobber the browser's newer session cookie).
       return after(call(() => store.update(key, patch)), (existed) => {

@@ -65,6 +65,14 @@ export interface SessionOptions {
    * it, enabling `app.sessions.list(user)` and `app.sessions.destroyAll(user)`. Default none.
    */
   userKey?: string;
+  /**
+   * Record metadata for "active sessions" pages (`app.sessions.list()`): the `User-Agent` (at most
+   * 256 characters), the client IP (`request.ip`, so through `trustProxy`) and the label set by
+   * `request.session.setLabel()`, each time the session is created or written (a change, a
+   * regenerate, a rolling refresh). Default false: it is personal data, kept only when the app asks.
+   * Needs `userKey` and a server-side store.
+   */
+  metadata?: boolean;
   /** How long a store call may take before the request answers 503, in milliseconds. Default 2000. */
   storeTimeout?: number;
   /** Clock in milliseconds since the epoch; for tests. Default `Date.now`. */
@@ -88,6 +96,7 @@ export class SessionConfig {
   readonly maxSessionSize: number;
   readonly store: SessionStore | CookieStore;
   readonly userKey: string | undefined;
+  readonly metadata: boolean;
   /** Milliseconds. */
   readonly storeTimeout: number;
   readonly clock: () => number;
@@ -128,6 +137,10 @@ export class SessionConfig {
     this.userKey = options.userKey;
     this.store = options.store ?? new MemoryStore();
     if (!(this.store instanceof CookieStore)) checkSessionStore(this.store, this.userKey !== undefined);
+    this.metadata = flag("metadata", options.metadata, false);
+    if (this.metadata && (this.userKey === undefined || this.store instanceof CookieStore)) {
+      throw createError("CELLO_INVALID_OPTION", "metadata", 'needs the "userKey" option and a server-side store: only app.sessions.list() shows it');
+    }
     this.storeTimeout = options.storeTimeout ?? 2000;
     if (!Number.isSafeInteger(this.storeTimeout) || this.storeTimeout <= 0) {
       throw createError("CELLO_INVALID_OPTION", "storeTimeout", `must be a positive whole number of milliseconds, got ${String(this.storeTimeout)}`);
@@ -236,8 +249,8 @@ function checkCookieRules(config: SessionConfig): void {
 
 /** What every server-side store must do; `regenerate` keeps a revoked session from coming back. */
 const STORE_METHODS = ["get", "create", "update", "regenerate", "destroy"] as const;
-/** What `app.sessions.list/destroyAll` need, checked when `userKey` enables them. */
-const USER_METHODS = ["listByUser", "destroyByUser"] as const;
+/** What `app.sessions.list/destroy/destroyAll` need, checked when `userKey` enables them. */
+const USER_METHODS = ["listByUser", "destroyByUser", "destroyOfUser"] as const;
 
 /**
  * Refuses a store that lacks a method the engine calls, at construction rather than on the first

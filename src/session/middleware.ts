@@ -53,7 +53,8 @@ export function sessionMiddleware(config: SessionConfig): Middleware {
     // Unused session, or a throw that an app middleware answered: nothing to commit (a handler that
     // throws commits nothing, whatever the middleware then made of its error response).
     if (slot.current === undefined || requestFailed(request)) return response;
-    const committed = committer.commit(slot.current, slot.loaded.rotated, response);
+    // `metadata` option: the committer reads the request's User-Agent and IP, and only when it writes.
+    const committed = committer.commit(slot.current, slot.loaded.rotated, response, config.metadata ? request : undefined);
     return committed instanceof Promise ? committed.then(() => response) : response;
   };
 

@@ -5,6 +5,7 @@
 import { createError } from "../errors.js";
 import { toJsonText, type JsonValue } from "./json-value.js";
 import { newSessionId } from "./session-id.js";
+import { checkLabel, LABEL_KEY } from "./metadata.js";
 
 /**
  * The shape of session data. Empty by default (any key, any JSON value); an app declares its own once:
@@ -236,6 +237,33 @@ export class Session {
     this.#log().set(FLASH + key, text);
     (this.#flashedNow ??= new Set()).add(key);
     return this;
+  }
+
+  /**
+   * The app's name for this session on an "active sessions" page (`app.sessions.list()` shows it as
+   * `meta.label` with the `metadata` option), e.g. "Work laptop": 1 to 100 characters, no control
+   * characters (TypeError `CELLO_SESSION_LABEL_INVALID` otherwise); null removes it. It is kept with
+   * the session's data: it survives `regenerate()` and goes with `clear()`.
+   */
+  setLabel(label: string | null): this {
+    this.#accessed = true;
+    if (label === null) {
+      if (this.#text(LABEL_KEY) !== undefined) this.#remove(LABEL_KEY);
+      return this;
+    }
+    checkLabel(label);
+    const text = JSON.stringify(label);
+    if (this.#cleared) this.#rotate();
+    this.#writable().set(LABEL_KEY, text);
+    this.#log().set(LABEL_KEY, text);
+    return this;
+  }
+
+  /** The label set by {@link setLabel}, if any. */
+  get label(): string | undefined {
+    this.#accessed = true;
+    const text = this.#text(LABEL_KEY);
+    return text === undefined ? undefined : (decode(text) as string);
   }
 
   /** @internal Whether the request changed anything (set, delete, clear, flash read or written, regenerate). */

@@ -1,5 +1,5 @@
 /**
- * The session store contract. MemoryStore, SqliteStore and RedisStore implement it; so can yours.
+ * The session store contract. MemoryStore, SqliteStore, RedisStore and PostgresStore implement it; so can yours.
  *
  * Keys are never session IDs: the framework passes `key = base64url(SHA-256(id))`, so a store's
  * contents (a Redis dump, a SQLite file) hold no cookie that would log anyone in, and a lookup by key
@@ -40,12 +40,36 @@ export interface SessionPatch {
   seenAt: number;
   /** The user this session now belongs to (`userKey`); null: none any more; undefined: unchanged. */
   user?: string | null;
+  /**
+   * The session's metadata as of this request (the `metadata` option): replaces what the store
+   * holds, as a whole. Undefined: unchanged (the option is off).
+   */
+  meta?: SessionMeta;
+}
+
+/**
+ * What the `metadata` session option records about a session, for "active sessions" pages: where it
+ * was last written from. Every field is bounded (see `SessionOptions.metadata`), so a store may keep
+ * it as one small JSON text.
+ */
+export interface SessionMeta {
+  /** The `User-Agent` of the last request that wrote or refreshed the session, at most 256 characters. */
+  userAgent?: string;
+  /** The client address of that request, as `request.ip` gives it (through `trustProxy`). */
+  ip?: string;
+  /** The app's own name for the session (`request.session.setLabel()`), at most 100 characters. */
+  label?: string;
 }
 
 /** A new session, for {@link SessionStore.create}. */
 export interface NewSession extends SessionRecord {
   /** The user it belongs to (`userKey`), if any. */
   user?: string;
+  /**
+   * Its metadata (the `metadata` option). Undefined when the option is off; for
+   * {@link SessionStore.regenerate}, a store may then keep the old session's.
+   */
+  meta?: SessionMeta;
 }
 
 /** One session of a user, as listed by `app.sessions.list(user)`. */
@@ -58,6 +82,13 @@ export interface SessionInfo {
   lastSeenAt: number;
   /** ms since the epoch. */
   expiresAt: number;
+  /** What the `metadata` option recorded, when it did. */
+  meta?: SessionMeta;
+  /**
+   * Whether this is the session of the request passed as `current` to `app.sessions.list()`. Set by
+   * `app.sessions.list()` (on every entry, when `current` is given), never by a store.
+   */
+  current?: boolean;
 }
 
 export interface SessionStore {
@@ -118,10 +149,26 @@ export interface SessionStore {
    * became.
    */
   destroy(key: string): Awaitable<void>;
-  /** The live sessions of `user`. Needs `userKey`. */
+  /** The live sessions of `user`, with their `meta` when the store holds some. Needs `userKey`. */
   listByUser(user: string): Awaitable<SessionInfo[]>;
-  /** Deletes every session of `user`; resolves to how many there were. Needs `userKey`. */
-  destroyByUser(user: string): Awaitable<number>;
+  /**
+   * Deletes every session of `user` but the one under `exceptKey` (when given: the current
+   * request's, for "log out all other devices"); resolves to how many it deleted. Needs `userKey`.
+   * A tombstone of `user` is followed as by {@link destroy}, but never into `exceptKey`.
+   */
+  destroyByUser(user: string, exceptKey?: string): Awaitable<number>;
+  /**
+   * Deletes the session under `key` only if, at that moment, it is a live session (not a tombstone,
+   * not expired) that belongs to `user`; resolves to whether it did. Needs `userKey`
+   * (`app.sessions.destroy(user, idHash)`, whose `idHash` may come straight from a form).
+   *
+   * The check and the delete must be one atomic step (a conditional DELETE, a script): a session
+   * that changes hands between a separate check and delete would otherwise be revoked for the wrong
+   * user. A tombstone is never followed, since the key it names may be another user's session by
+   * now and is not the session the caller listed: a key that {@link regenerate} retired resolves
+   * false, and the session it became (listed under its new key) stays.
+   */
+  destroyOfUser(user: string, key: string): Awaitable<boolean>;
   /** Releases timers and connections the store opened itself. */
   close?(): Awaitable<void>;
 }

@@ -4,7 +4,7 @@
  * single-process apps.
  */
 import { createError } from "../../errors.js";
-import type { NewSession, SessionInfo, SessionPatch, SessionRecord, SessionStore } from "../store.js";
+import type { NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord, SessionStore } from "../store.js";
 
 export interface MemoryStoreOptions {
   /**
@@ -30,6 +30,8 @@ interface Entry {
   expiresAt: number;
   lastSeenAt: number;
   user: string | undefined;
+  /** The `metadata` option's record, replaced (never mutated) on write. */
+  meta: SessionMeta | undefined;
   /** Insertion counter when last moved to the recent end. */
   tick: number;
 }
@@ -131,7 +133,7 @@ export class MemoryStore implements SessionStore {
     const old = this.#entries.get(oldKey);
     if (old === undefined || old.expiresAt <= now) return false;
     this.#delete(oldKey, old);
-    this.#insert(newKey, session, now);
+    this.#insert(newKey, session.meta === undefined ? { ...session, ...(old.meta !== undefined && { meta: old.meta }) } : session, now);
     this.#bury(oldKey, { next: newKey, expiresAt: old.expiresAt });
     return true;
   }
@@ -146,6 +148,7 @@ export class MemoryStore implements SessionStore {
     entry.data = data;
     entry.expiresAt = patch.expiresAt;
     entry.lastSeenAt = patch.seenAt;
+    if (patch.meta !== undefined) entry.meta = patch.meta;
     if (patch.user !== undefined && (patch.user ?? undefined) !== entry.user) {
       this.#unindex(key, entry.user);
       entry.user = patch.user ?? undefined;
@@ -179,18 +182,29 @@ export class MemoryStore implements SessionStore {
     for (const key of this.#byUser.get(user) ?? []) {
       const entry = this.#entries.get(key);
       if (entry !== undefined && entry.expiresAt > now) {
-        list.push({ idHash: key, createdAt: entry.createdAt, lastSeenAt: entry.lastSeenAt, expiresAt: entry.expiresAt });
+        const info: SessionInfo = { idHash: key, createdAt: entry.createdAt, lastSeenAt: entry.lastSeenAt, expiresAt: entry.expiresAt };
+        // A copy: the listing is the caller's to change (`app.sessions.list` marks `current`).
+        if (entry.meta !== undefined) info.meta = { ...entry.meta };
+        list.push(info);
       }
     }
     return list;
   }
 
-  destroyByUser(user: string): number {
+  destroyByUser(user: string, exceptKey?: string): number {
     // Only sessions are indexed, never tombstones: a session regenerated before this call is found
     // under its new key, and none can be regenerated during it (this store is synchronous).
-    const keys = [...(this.#byUser.get(user) ?? [])];
+    const keys = [...(this.#byUser.get(user) ?? [])].filter((key) => key !== exceptKey);
     for (const key of keys) this.destroy(key);
     return keys.length;
+  }
+
+  /** Atomic because synchronous. Only `#entries` is looked at: a tombstone is never followed. */
+  destroyOfUser(user: string, key: string): boolean {
+    const entry = this.#entries.get(key);
+    if (entry === undefined || entry.user !== user || entry.expiresAt <= this.#clock()) return false;
+    this.#delete(key, entry);
+    return true;
   }
 
   /**
@@ -250,6 +264,7 @@ export class MemoryStore implements SessionStore {
       expiresAt: session.expiresAt,
       lastSeenAt,
       user: session.user,
+      meta: session.meta,
       tick: ++this.#tick,
     };
     this.#entries.set(key, entry);

@@ -4,7 +4,7 @@
  *
  * - One row per session: `data` is a `jsonb` object of JSON texts (name → the value's JSON text,
  *   as the store contract hands them over), plus creation, expiry and last-seen times in ms since the
- *   epoch, the user (`userKey`) and a nullable `meta jsonb` reserved for per-session metadata.
+ *   epoch, the user (`userKey`) and a nullable `meta jsonb` for the `metadata` session option.
  *   Expiry and user are indexed (the user index is partial: anonymous sessions cost it nothing).
  * - Every operation is one SQL statement, so it is atomic on its own and needs no transaction
  *   round trips. A commit is one UPDATE that merges inside PostgreSQL,
@@ -38,7 +38,7 @@
 import { createRequire } from "node:module";
 import type { Pool, PoolClient, QueryConfig, QueryResult } from "pg";
 import { createError } from "../../errors.js";
-import type { NewSession, SessionInfo, SessionPatch, SessionRecord, SessionStore } from "../store.js";
+import type { NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord, SessionStore } from "../store.js";
 
 // Importing `cello/postgres` without its driver fails here, saying what to install. The store uses
 // the pool it is given, but that pool is node-postgres's, with its API.
@@ -148,9 +148,11 @@ interface InfoRow {
   created_at: string;
   last_seen_at: string;
   expires_at: string;
+  /** Parsed by node-postgres (`jsonb`). */
+  meta: SessionMeta | null;
 }
 
-type Statement = "get" | "create" | "update" | "regenerate" | "destroy" | "destroyOfUser" | "list" | "destroyUser" | "sweep";
+type Statement = "get" | "create" | "update" | "regenerate" | "destroy" | "destroyOfUser" | "revoke" | "list" | "destroyUser" | "sweep";
 
 interface GoneRow {
   moved_to: string | null;
@@ -197,12 +199,14 @@ export class PostgresStore implements SessionStore {
     const live = "moved_to IS NULL AND expires_at >";
     this.#sql = {
       get: `SELECT data::text AS data, created_at, expires_at FROM ${t} WHERE key = $1 AND ${live} $2`,
-      create: `INSERT INTO ${t} (key, data, created_at, expires_at, last_seen_at, user_key) VALUES ($1, $2::jsonb, $3, $4, $3, $5)
+      create: `INSERT INTO ${t} (key, data, created_at, expires_at, last_seen_at, user_key, meta) VALUES ($1, $2::jsonb, $3, $4, $3, $5, $6::jsonb)
         ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
-          last_seen_at = EXCLUDED.last_seen_at, user_key = EXCLUDED.user_key, moved_to = NULL, meta = NULL`,
-      // $2 clear, $3 deleted names, $4 set (an object of JSON texts); $7 whether to change the user to $8.
+          last_seen_at = EXCLUDED.last_seen_at, user_key = EXCLUDED.user_key, moved_to = NULL, meta = EXCLUDED.meta`,
+      // $2 clear, $3 deleted names, $4 set (an object of JSON texts); $7 whether to change the user to
+      // $8; $9 the metadata (NULL: unchanged, the option is off).
       update: `UPDATE ${t} SET data = (CASE WHEN $2::boolean THEN '{}'::jsonb ELSE data - $3::text[] END) || $4::jsonb,
-          expires_at = $5, last_seen_at = $6, user_key = CASE WHEN $7::boolean THEN $8::text ELSE user_key END
+          expires_at = $5, last_seen_at = $6, user_key = CASE WHEN $7::boolean THEN $8::text ELSE user_key END,
+          meta = COALESCE($9::jsonb, meta)
         WHERE key = $1 AND ${live} $6`,
       regenerate: `WITH old AS (
           UPDATE ${t} SET moved_to = $2, data = '{}'::jsonb,
@@ -210,12 +214,17 @@ export class PostgresStore implements SessionStore {
           WHERE key = $1 AND ${live} $5 RETURNING meta
         )
         INSERT INTO ${t} (key, data, created_at, expires_at, last_seen_at, user_key, meta)
-        SELECT $2, $3::jsonb, $4, $6, $5, $7, old.meta FROM old
+        SELECT $2, $3::jsonb, $4, $6, $5, $7, COALESCE($8::jsonb, old.meta) FROM old
         ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
           last_seen_at = EXCLUDED.last_seen_at, user_key = EXCLUDED.user_key, moved_to = NULL, meta = EXCLUDED.meta`,
       destroy: `DELETE FROM ${t} WHERE key = $1 RETURNING moved_to, (moved_to IS NULL AND expires_at > $2) AS live`,
-      list: `SELECT key, created_at, last_seen_at, expires_at FROM ${t} WHERE user_key = $1 AND ${live} $2 ORDER BY created_at`,
-      destroyUser: `DELETE FROM ${t} WHERE user_key = $1 RETURNING moved_to, (moved_to IS NULL AND expires_at > $2) AS live`,
+      list: `SELECT key, created_at, last_seen_at, expires_at, meta FROM ${t} WHERE user_key = $1 AND ${live} $2 ORDER BY created_at`,
+      // $3: the key to keep (NULL: none).
+      destroyUser: `DELETE FROM ${t} WHERE user_key = $1 AND key IS DISTINCT FROM $3::text RETURNING moved_to, (moved_to IS NULL AND expires_at > $2) AS live`,
+      // app.sessions.destroy(): one statement, so the check is the delete's own WHERE. Under READ
+      // COMMITTED a DELETE that waited for a concurrent regenerate re-checks the row it committed
+      // (now a tombstone: moved_to is set) and deletes nothing.
+      revoke: `DELETE FROM ${t} WHERE key = $1 AND user_key = $2 AND ${live} $3`,
       destroyOfUser: `DELETE FROM ${t} WHERE key = $1 AND user_key = $3 RETURNING moved_to, (moved_to IS NULL AND expires_at > $2) AS live`,
       sweep: `DELETE FROM ${t} WHERE key IN (SELECT key FROM ${t} WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
     };
@@ -243,7 +252,7 @@ export class PostgresStore implements SessionStore {
 
   async create(key: string, session: NewSession): Promise<void> {
     const user = session.user === undefined ? null : encodeName(session.user);
-    await this.#run("create", [key, dataText(session.data), ms(session.createdAt), ms(session.expiresAt), user]);
+    await this.#run("create", [key, dataText(session.data), ms(session.createdAt), ms(session.expiresAt), user, metaText(session.meta)]);
   }
 
   async update(key: string, patch: SessionPatch): Promise<boolean> {
@@ -257,13 +266,15 @@ export class PostgresStore implements SessionStore {
       ms(patch.seenAt),
       patch.user !== undefined,
       user,
+      metaText(patch.meta),
     ]);
     return rowCount === 1;
   }
 
   async regenerate(oldKey: string, newKey: string, session: NewSession, now: number): Promise<boolean> {
     const user = session.user === undefined ? null : encodeName(session.user);
-    const { rowCount } = await this.#run("regenerate", [oldKey, newKey, dataText(session.data), ms(session.createdAt), ms(now), ms(session.expiresAt), user]);
+    const values = [oldKey, newKey, dataText(session.data), ms(session.createdAt), ms(now), ms(session.expiresAt), user, metaText(session.meta)];
+    const { rowCount } = await this.#run("regenerate", values);
     return rowCount === 1;
   }
 
@@ -273,23 +284,29 @@ export class PostgresStore implements SessionStore {
 
   async listByUser(user: string): Promise<SessionInfo[]> {
     const { rows } = await this.#run<InfoRow>("list", [encodeName(user), ms(this.#clock())]);
-    return rows.map((row) => ({
-      idHash: row.key,
-      createdAt: Number(row.created_at),
-      lastSeenAt: Number(row.last_seen_at),
-      expiresAt: Number(row.expires_at),
-    }));
+    return rows.map((row) => {
+      const info: SessionInfo = { idHash: row.key, createdAt: Number(row.created_at), lastSeenAt: Number(row.last_seen_at), expiresAt: Number(row.expires_at) };
+      if (row.meta !== null) info.meta = row.meta;
+      return info;
+    });
   }
 
-  async destroyByUser(user: string): Promise<number> {
-    const { rows } = await this.#run<GoneRow>("destroyUser", [encodeName(user), ms(this.#clock())]);
+  async destroyByUser(user: string, exceptKey?: string): Promise<number> {
+    const { rows } = await this.#run<GoneRow>("destroyUser", [encodeName(user), ms(this.#clock()), exceptKey ?? null]);
     let deleted = 0;
     for (const row of rows) {
       if (row.live) deleted++;
-      // A tombstone of this user: a regenerate committed while this ran; its successor goes too.
-      if (row.moved_to !== null) deleted += await this.#destroyChain(row.moved_to, encodeName(user));
+      // A tombstone of this user: a regenerate committed while this ran; its successor goes too
+      // (never the kept session, which a tombstone of its previous ID names).
+      if (row.moved_to !== null) deleted += await this.#destroyChain(row.moved_to, encodeName(user), exceptKey);
     }
     return deleted;
+  }
+
+  /** One conditional DELETE: only a live session (no tombstone) of `user` is revoked. */
+  async destroyOfUser(user: string, key: string): Promise<boolean> {
+    const { rowCount } = await this.#run("revoke", [key, encodeName(user), ms(this.#clock())]);
+    return rowCount === 1;
   }
 
   /**
@@ -324,10 +341,10 @@ export class PostgresStore implements SessionStore {
    * its own statement, so it sees what a regenerate committed meanwhile. Resolves to how many live
    * sessions it deleted (0 or 1). With `user`, only rows of that user are deleted (and followed).
    */
-  async #destroyChain(key: string, user?: string): Promise<number> {
+  async #destroyChain(key: string, user?: string, exceptKey?: string): Promise<number> {
     let deleted = 0;
     let next: string | null = key;
-    while (next !== null) {
+    while (next !== null && next !== exceptKey) {
       const result: QueryResult<GoneRow> = user === undefined
           ? await this.#run<GoneRow>("destroy", [next, ms(this.#clock())])
           : await this.#run<GoneRow>("destroyOfUser", [next, ms(this.#clock()), user]);
@@ -423,6 +440,11 @@ function dataText(data: Readonly<Record<string, string>>): string {
   if (escaped === undefined) return JSON.stringify(data);
   for (const name of Object.keys(data)) escaped[encodeName(name)] = data[name] as string;
   return JSON.stringify(escaped);
+}
+
+/** The `metadata` option's record as `jsonb` input; null when the option is off. */
+function metaText(meta: SessionMeta | undefined): string | null {
+  return meta === undefined ? null : JSON.stringify(meta);
 }
 
 /** Times go to `bigint` columns: whole milliseconds. */

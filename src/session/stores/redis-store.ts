@@ -49,7 +49,7 @@
 import { createRequire } from "node:module";
 import type { Cluster, Redis } from "ioredis";
 import { createError } from "../../errors.js";
-import type { NewSession, SessionInfo, SessionPatch, SessionRecord, SessionStore } from "../store.js";
+import type { NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord, SessionStore } from "../store.js";
 
 // Importing `cello/redis` without its driver fails here, saying what to install. The store uses the
 // client it is given, but that client is ioredis's, with its API.
@@ -74,7 +74,7 @@ export interface RedisStoreOptions {
  * (or to another user) unless ARGV[5..6] say the index now covers it (user, bound): `{0, user}`,
  * "raise that user's index first". Otherwise applies the patch: `{1, previous user}`.
  * ARGV: clear, expiresAt, now, user ('' unchanged, '-' none, '=name'), covered user, covered bound,
- * number of deletions, deleted names..., then name/value pairs to set.
+ * metadata JSON ('' unchanged), number of deletions, deleted names..., then name/value pairs to set.
  */
 const UPDATE_SCRIPT = `
 local key = KEYS[1]
@@ -95,8 +95,9 @@ if ARGV[1] == '1' then
     if string.sub(fields[i], 1, 2) == 'd:' then redis.call('HDEL', key, fields[i]) end
   end
 end
-local nDel = tonumber(ARGV[7])
-local i = 8
+if ARGV[7] ~= '' then redis.call('HSET', key, 'm:m', ARGV[7]) end
+local nDel = tonumber(ARGV[8])
+local i = 9
 for _ = 1, nDel do redis.call('HDEL', key, 'd:' .. ARGV[i]); i = i + 1 end
 while i < #ARGV do redis.call('HSET', key, 'd:' .. ARGV[i], ARGV[i + 1]); i = i + 2 end
 redis.call('HSET', key, 'm:e', ARGV[2], 'm:l', ARGV[3])
@@ -114,6 +115,17 @@ const DESTROY_SCRIPT = `
 local h = redis.call('HMGET', KEYS[1], 'm:u', 'm:n', 'm:c')
 redis.call('DEL', KEYS[1])
 return {h[1] or '', h[2] or '', h[3] and 1 or 0}
+`;
+
+/**
+ * app.sessions.destroy(): deletes the session hash only if it is a live session (no tombstone) of
+ * ARGV[1] at ARGV[2]; the check and the delete are one script, so one step. Returns 1 if it did.
+ */
+const DESTROY_OF_USER_SCRIPT = `
+local h = redis.call('HMGET', KEYS[1], 'm:u', 'm:n', 'm:e', 'm:c')
+if h[2] or not h[4] or not h[3] or h[1] ~= ARGV[1] or tonumber(h[3]) <= tonumber(ARGV[2]) then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
 `;
 
 /**
@@ -148,6 +160,7 @@ return 1
 type ScriptClient = (Redis | Cluster) & {
   celloUpdate(key: string, ...args: string[]): Promise<[0 | 1, string] | null>;
   celloDestroy(key: string): Promise<[string, string, 0 | 1]>;
+  celloDestroyOfUser(key: string, user: string, now: string): Promise<0 | 1>;
   celloRetire(key: string, now: string, next: string): Promise<string | null>;
   celloIndex(key: string, now: string, add: string, score: string, remove: string): Promise<number>;
 };
@@ -173,9 +186,10 @@ export class RedisStore implements SessionStore {
     this.#prefix = options.prefix ?? "cello:";
     this.#clock = options.clock ?? Date.now;
     // defineCommand sends EVALSHA, falling back to EVAL once per node when the script is not cached.
-    if (typeof client.celloRetire !== "function") {
+    if (typeof client.celloDestroyOfUser !== "function") {
       client.defineCommand("celloUpdate", { numberOfKeys: 1, lua: UPDATE_SCRIPT });
       client.defineCommand("celloDestroy", { numberOfKeys: 1, lua: DESTROY_SCRIPT });
+      client.defineCommand("celloDestroyOfUser", { numberOfKeys: 1, lua: DESTROY_OF_USER_SCRIPT });
       client.defineCommand("celloRetire", { numberOfKeys: 1, lua: RETIRE_SCRIPT });
       client.defineCommand("celloIndex", { numberOfKeys: 1, lua: INDEX_SCRIPT });
     }
@@ -224,7 +238,7 @@ export class RedisStore implements SessionStore {
     const cover = bound(patch.expiresAt, patch.seenAt);
     const head = [patch.clear ? "1" : "0", String(patch.expiresAt), String(patch.seenAt)];
     head.push(patch.user === undefined ? "" : patch.user === null ? "-" : `=${patch.user}`);
-    const tail = [String(patch.delete.length), ...patch.delete];
+    const tail = [patch.meta === undefined ? "" : JSON.stringify(patch.meta), String(patch.delete.length), ...patch.delete];
     for (const name of Object.keys(patch.set)) tail.push(name, patch.set[name] as string);
     // A new user's index first, so the session is never theirs without being listed.
     let covered = "";
@@ -256,28 +270,43 @@ export class RedisStore implements SessionStore {
     const userKey = this.#userKey(user);
     const keys = await this.#client.zrange(userKey, 0, -1);
     // One HMGET per session (different slots on a cluster); ioredis sends them in one write.
-    const metas = await Promise.all(keys.map((key) => this.#client.hmget(this.#sessionKey(key), "m:c", "m:l", "m:e", "m:u", "m:n")));
+    const metas = await Promise.all(keys.map((key) => this.#client.hmget(this.#sessionKey(key), "m:c", "m:l", "m:e", "m:u", "m:n", "m:m")));
     const now = this.#clock();
     const list: SessionInfo[] = [];
     const gone: string[] = [];
     keys.forEach((key, i) => {
-      const [c, l, e, u, n] = metas[i] as (string | null)[];
+      const [c, l, e, u, n, m] = metas[i] as (string | null)[];
       // A tombstone stays listed in the index until its regenerate has finished (its destroy must follow it).
       if (n != null && u === user) return;
       if (c == null || l == null || e == null || u !== user) gone.push(key);
-      else if (Number(e) > now) list.push({ idHash: key, createdAt: Number(c), lastSeenAt: Number(l), expiresAt: Number(e) });
+      else if (Number(e) > now) {
+        const info: SessionInfo = { idHash: key, createdAt: Number(c), lastSeenAt: Number(l), expiresAt: Number(e) };
+        if (m != null) info.meta = JSON.parse(m) as SessionMeta;
+        list.push(info);
+      }
     });
     if (gone.length > 0) await this.#client.zrem(userKey, ...gone);
     return list.sort((a, b) => a.createdAt - b.createdAt);
   }
 
-  async destroyByUser(user: string): Promise<number> {
+  async destroyByUser(user: string, exceptKey?: string): Promise<number> {
     const userKey = this.#userKey(user);
-    const keys = await this.#client.zrange(userKey, 0, -1);
-    // One chain per session: their keys live in different slots on a cluster.
-    const deleted = await Promise.all(keys.map((key) => this.#destroyChain(key)));
+    const keys = (await this.#client.zrange(userKey, 0, -1)).filter((key) => key !== exceptKey);
+    // One chain per session: their keys live in different slots on a cluster. A chain stops short
+    // of `exceptKey`: a tombstone of the kept session's previous ID leads to it.
+    const deleted = await Promise.all(keys.map((key) => this.#destroyChain(key, exceptKey)));
     if (keys.length > 0) await this.#client.zrem(userKey, ...keys);
     return deleted.reduce((sum, n) => sum + n, 0);
+  }
+
+  /**
+   * One script on the session's own key (a cluster needs nothing else in its slot): deleted only if
+   * it is a live session of `user`, never a tombstone. Then its index entry goes.
+   */
+  async destroyOfUser(user: string, key: string): Promise<boolean> {
+    const deleted = await this.#client.celloDestroyOfUser(this.#sessionKey(key), user, String(this.#clock()));
+    if (deleted === 1) await this.#client.zrem(this.#userKey(user), key);
+    return deleted === 1;
   }
 
   /** Writes a new session hash (its index entry is the caller's business). */
@@ -285,6 +314,7 @@ export class RedisStore implements SessionStore {
     const sessionKey = this.#sessionKey(key);
     const fields: string[] = ["m:c", String(session.createdAt), "m:e", String(session.expiresAt), "m:l", String(now)];
     if (session.user !== undefined) fields.push("m:u", session.user, "m:x", String(bound(session.expiresAt, now)));
+    if (session.meta !== undefined) fields.push("m:m", JSON.stringify(session.meta));
     for (const name of Object.keys(session.data)) fields.push(`d:${name}`, session.data[name] as string);
     return this.#client.multi().hset(sessionKey, ...fields).pexpireat(sessionKey, session.expiresAt).exec().then(checkExec);
   }
@@ -300,11 +330,11 @@ export class RedisStore implements SessionStore {
   /**
    * Deletes `key` and, when it was a tombstone, the session it names, down the chain: a destroy
    * that lands after a regenerate retired the key still reaches the session that replaced it.
-   * Resolves to how many live sessions it deleted (0 or 1).
+   * Resolves to how many live sessions it deleted (0 or 1). It never deletes `exceptKey`.
    */
-  async #destroyChain(key: string | undefined): Promise<number> {
+  async #destroyChain(key: string | undefined, exceptKey?: string): Promise<number> {
     let deleted = 0;
-    while (key !== undefined && key !== "") {
+    while (key !== undefined && key !== "" && key !== exceptKey) {
       const [user, next, live] = await this.#client.celloDestroy(this.#sessionKey(key));
       deleted += live;
       if (user !== "") await this.#client.zrem(this.#userKey(user), key);

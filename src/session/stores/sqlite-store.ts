@@ -29,7 +29,7 @@
 import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
 import { createError } from "../../errors.js";
-import type { NewSession, SessionInfo, SessionPatch, SessionRecord, SessionStore } from "../store.js";
+import type { NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord, SessionStore } from "../store.js";
 import { RecentRecords } from "./recent-records.js";
 
 type DatabaseConstructor = typeof BetterSqlite3;
@@ -86,14 +86,14 @@ export class SqliteStore implements SessionStore {
   readonly #clock: () => number;
   readonly #timer: NodeJS.Timeout;
   readonly #sql: Record<
-    | "load" | "liveData" | "isLive" | "insertSession" | "write" | "setUser" | "retire" | "deleteSession" | "deleteLink" | "listUser" | "keysOfUser" | "sweep",
+    | "load" | "liveData" | "liveMeta" | "insertSession" | "write" | "setUser" | "retire" | "deleteSession" | "deleteLink" | "deleteOfUser" | "listUser" | "keysOfUser" | "sweep",
     Statement
   >;
   readonly #create: (key: string, session: NewSession) => void;
   readonly #update: (key: string, patch: SessionPatch) => boolean;
   readonly #regenerate: (oldKey: string, newKey: string, session: NewSession, now: number) => boolean;
   readonly #destroy: (key: string) => void;
-  readonly #destroyByUser: (user: string) => number;
+  readonly #destroyByUser: (user: string, exceptKey: string | undefined) => number;
   readonly #begin: Statement;
   readonly #commit: Statement;
   #reading = false;
@@ -126,38 +126,45 @@ export class SqliteStore implements SessionStore {
         last_seen_at INTEGER NOT NULL,
         user TEXT,
         data TEXT NOT NULL,
-        moved_to TEXT
+        moved_to TEXT,
+        meta TEXT
       ) WITHOUT ROWID;
       CREATE INDEX IF NOT EXISTS ${sessions}_expires ON ${sessions} (expires_at);
       CREATE INDEX IF NOT EXISTS ${sessions}_user ON ${sessions} (user) WHERE user IS NOT NULL;
     `);
-    // A database made by an older cello lacks `moved_to` (tombstones). Checked and added under the
-    // write lock, so two processes opening the file at once do not both add it.
+    // A database made by an older cello lacks `moved_to` (tombstones) or `meta` (the `metadata`
+    // option, JSON text). Checked and added under the write lock, so two processes opening the file
+    // at once do not both add them.
     this.db.transaction(() => {
       const columns = this.db.prepare(`PRAGMA table_info(${sessions})`).all() as { name: string }[];
       if (!columns.some((column) => column.name === "moved_to")) this.db.exec(`ALTER TABLE ${sessions} ADD COLUMN moved_to TEXT`);
+      if (!columns.some((column) => column.name === "meta")) this.db.exec(`ALTER TABLE ${sessions} ADD COLUMN meta TEXT`);
     }).immediate();
     this.#sql = {
       // `moved_to IS NULL`: a tombstone is never a session.
       load: this.db.prepare(`SELECT created_at, expires_at, data FROM ${sessions} WHERE key = ? AND moved_to IS NULL`),
       liveData: this.db.prepare(`SELECT data FROM ${sessions} WHERE key = ? AND expires_at > ? AND moved_to IS NULL`).pluck(),
-      isLive: this.db.prepare(`SELECT 1 FROM ${sessions} WHERE key = ? AND expires_at > ? AND moved_to IS NULL`).pluck(),
-      insertSession: this.db.prepare(`INSERT OR REPLACE INTO ${sessions} (key, created_at, expires_at, last_seen_at, user, data) VALUES (?, ?, ?, ?, ?, ?)`),
-      write: this.db.prepare(`UPDATE ${sessions} SET data = ?, expires_at = ?, last_seen_at = ? WHERE key = ?`),
+      // undefined: no live session; null: one without metadata.
+      liveMeta: this.db.prepare(`SELECT meta FROM ${sessions} WHERE key = ? AND expires_at > ? AND moved_to IS NULL`).pluck(),
+      insertSession: this.db.prepare(`INSERT OR REPLACE INTO ${sessions} (key, created_at, expires_at, last_seen_at, user, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      // meta: NULL keeps what is there (the `metadata` option is off).
+      write: this.db.prepare(`UPDATE ${sessions} SET data = ?, expires_at = ?, last_seen_at = ?, meta = coalesce(?, meta) WHERE key = ?`),
       setUser: this.db.prepare(`UPDATE ${sessions} SET user = ? WHERE key = ?`),
       // The row keeps its expiry (the old session's) and loses its user and data: a tombstone is
       // in no user's listing and holds nothing worth reading.
-      retire: this.db.prepare(`UPDATE ${sessions} SET moved_to = ?, user = NULL, data = '{}' WHERE key = ?`),
+      retire: this.db.prepare(`UPDATE ${sessions} SET moved_to = ?, user = NULL, data = '{}', meta = NULL WHERE key = ?`),
       deleteSession: this.db.prepare(`DELETE FROM ${sessions} WHERE key = ?`),
       // One row deleted; for a tombstone, the key it names (undefined when none, null for a session).
       deleteLink: this.db.prepare(`DELETE FROM ${sessions} WHERE key = ? RETURNING moved_to`).pluck(),
-      listUser: this.db.prepare(`SELECT key, created_at, last_seen_at, expires_at FROM ${sessions} WHERE user = ? AND expires_at > ? AND moved_to IS NULL ORDER BY created_at`),
+      // One statement, so the check (live, this user's, no tombstone) and the delete are one step.
+      deleteOfUser: this.db.prepare(`DELETE FROM ${sessions} WHERE key = ? AND user = ? AND expires_at > ? AND moved_to IS NULL`),
+      listUser: this.db.prepare(`SELECT key, created_at, last_seen_at, expires_at, meta FROM ${sessions} WHERE user = ? AND expires_at > ? AND moved_to IS NULL ORDER BY created_at`),
       keysOfUser: this.db.prepare(`SELECT key FROM ${sessions} WHERE user = ? AND moved_to IS NULL`),
       sweep: this.db.prepare(`DELETE FROM ${sessions} WHERE expires_at <= ?`),
     };
     const sql = this.#sql;
     this.#create = this.db.transaction((key: string, session: NewSession) => {
-      sql.insertSession.run(key, session.createdAt, session.expiresAt, session.createdAt, session.user ?? null, JSON.stringify(session.data));
+      sql.insertSession.run(key, session.createdAt, session.expiresAt, session.createdAt, session.user ?? null, JSON.stringify(session.data), metaText(session.meta));
     }).immediate as (key: string, session: NewSession) => void;
     this.#update = this.db.transaction((key: string, patch: SessionPatch) => {
       // Only a live session is changed: one destroyed or expired meanwhile stays gone.
@@ -168,7 +175,7 @@ export class SqliteStore implements SessionStore {
       if (!patch.clear) Object.assign(data, JSON.parse(current));
       for (const name of patch.delete) delete data[name];
       for (const name of Object.keys(patch.set)) data[name] = patch.set[name] as string;
-      sql.write.run(JSON.stringify(data), patch.expiresAt, patch.seenAt, key);
+      sql.write.run(JSON.stringify(data), patch.expiresAt, patch.seenAt, metaText(patch.meta), key);
       if (patch.user !== undefined) sql.setUser.run(patch.user, key);
       return true;
     }).immediate as (key: string, patch: SessionPatch) => boolean;
@@ -176,9 +183,11 @@ export class SqliteStore implements SessionStore {
       // Under the write lock, a logout or destroyByUser in any process is wholly before or after:
       // before, the old row is gone and nothing moves; after, destroyByUser finds the new row and a
       // destroy of the old key follows its tombstone to the new row.
-      if (sql.isLive.get(oldKey, now) === undefined) return false;
+      const oldMeta = sql.liveMeta.get(oldKey, now) as string | null | undefined;
+      if (oldMeta === undefined) return false;
       sql.retire.run(newKey, oldKey);
-      sql.insertSession.run(newKey, session.createdAt, session.expiresAt, now, session.user ?? null, JSON.stringify(session.data));
+      const meta = metaText(session.meta) ?? oldMeta;
+      sql.insertSession.run(newKey, session.createdAt, session.expiresAt, now, session.user ?? null, JSON.stringify(session.data), meta);
       return true;
     }).immediate as (oldKey: string, newKey: string, session: NewSession, now: number) => boolean;
     this.#destroy = this.db.transaction((key: string) => {
@@ -190,11 +199,11 @@ export class SqliteStore implements SessionStore {
         next = sql.deleteLink.get(next) as string | null | undefined;
       }
     }).immediate as (key: string) => void;
-    this.#destroyByUser = this.db.transaction((user: string) => {
-      const keys = sql.keysOfUser.all(user) as { key: string }[];
+    this.#destroyByUser = this.db.transaction((user: string, exceptKey: string | undefined) => {
+      const keys = (sql.keysOfUser.all(user) as { key: string }[]).filter(({ key }) => key !== exceptKey);
       for (const { key } of keys) sql.deleteSession.run(key);
       return keys.length;
-    }).immediate as (user: string) => number;
+    }).immediate as (user: string, exceptKey: string | undefined) => number;
 
     const dataVersion = this.db.prepare("PRAGMA data_version").pluck();
     this.#recent = new RecentRecords(
@@ -261,14 +270,25 @@ export class SqliteStore implements SessionStore {
 
   listByUser(user: string): SessionInfo[] {
     this.#endRead();
-    const rows = this.#sql.listUser.all(user, this.#clock()) as { key: string; created_at: number; last_seen_at: number; expires_at: number }[];
-    return rows.map((row) => ({ idHash: row.key, createdAt: row.created_at, lastSeenAt: row.last_seen_at, expiresAt: row.expires_at }));
+    const rows = this.#sql.listUser.all(user, this.#clock()) as { key: string; created_at: number; last_seen_at: number; expires_at: number; meta: string | null }[];
+    return rows.map((row) => {
+      const info: SessionInfo = { idHash: row.key, createdAt: row.created_at, lastSeenAt: row.last_seen_at, expiresAt: row.expires_at };
+      if (row.meta !== null) info.meta = JSON.parse(row.meta) as SessionMeta;
+      return info;
+    });
   }
 
-  destroyByUser(user: string): number {
+  destroyByUser(user: string, exceptKey?: string): number {
     this.#endRead();
     this.#recent.clear();
-    return this.#destroyByUser(user);
+    return this.#destroyByUser(user, exceptKey);
+  }
+
+  /** One conditional DELETE: a tombstone, an expired session or another user's is left alone. */
+  destroyOfUser(user: string, key: string): boolean {
+    this.#endRead();
+    this.#recent.delete(key);
+    return this.#sql.deleteOfUser.run(key, user, this.#clock()).changes === 1;
   }
 
   #beginRead(): void {
@@ -299,4 +319,9 @@ export class SqliteStore implements SessionStore {
       this.db.close();
     }
   }
+}
+
+/** The `metadata` option's record as the `meta` column holds it; null when there is none. */
+function metaText(meta: SessionMeta | undefined): string | null {
+  return meta === undefined ? null : JSON.stringify(meta);
 }
