@@ -1,4 +1,5 @@
 import { CookieStore } from "../src/index.js";
+import { sessionAdminSuite } from "./session-admin-suite.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
 
@@ -6,3 +7,4 @@ sessionStoreSuite("CookieStore (signed)", () => ({ store: new CookieStore() }), 
 sessionStoreSuite("CookieStore (encrypted)", () => ({ store: new CookieStore({ encrypt: true }) }), false);
 sessionHardeningSuite("CookieStore (signed)", () => ({ store: new CookieStore() }), false);
 sessionHardeningSuite("CookieStore (encrypted)", () => ({ store: new CookieStore({ encrypt: true }) }), false);
+sessionAdminSuite("CookieStore", () => ({ store: new CookieStore() }), false);

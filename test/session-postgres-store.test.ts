@@ -9,6 +9,7 @@ import { PostgresStore, postgresSchema } from "../src/session/stores/postgres-st
 import { storeKey } from "../src/session/session-id.js";
 import { OwnPostgres, freePort, newPool, postgresUnavailable, tableName } from "./helpers/postgres.js";
 import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
+import { sessionAdminSuite } from "./session-admin-suite.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
 
@@ -45,6 +46,7 @@ if (unavailable !== null) {
 } else {
   sessionStoreSuite("PostgresStore", () => freshStore(), true);
   sessionHardeningSuite("PostgresStore", () => freshStore(), true);
+  sessionAdminSuite("PostgresStore", () => freshStore(), true);
 
   describe("PostgresStore specifics", () => {
     const opened: { cleanup: () => Promise<void> }[] = [];

@@ -5,6 +5,7 @@ import { Cluster } from "ioredis";
 import { RedisStore } from "../src/session/stores/redis-store.js";
 import { redisUnavailable, startCluster } from "./helpers/redis.js";
 import { regenerateRaceSuite } from "./helpers/redis-races.js";
+import { sessionAdminSuite } from "./session-admin-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
 
 const unavailable = await redisUnavailable();
@@ -23,6 +24,12 @@ if (unavailable !== null) {
   });
 
   sessionStoreSuite("RedisStore on a 3-master Redis Cluster", () => {
+    const client = new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port })));
+    clients.push(client);
+    return { store: new RedisStore({ client, prefix: `cluster:${randomUUID()}:` }) };
+  }, true);
+
+  sessionAdminSuite("RedisStore on a 3-master Redis Cluster", () => {
     const client = new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port })));
     clients.push(client);
     return { store: new RedisStore({ client, prefix: `cluster:${randomUUID()}:` }) };

@@ -8,6 +8,7 @@ import { client } from "./helpers/http.js";
 import { OwnRedis, REDIS_URL, freePort, redisUnavailable } from "./helpers/redis.js";
 import { regenerateRaceSuite } from "./helpers/redis-races.js";
 import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
+import { sessionAdminSuite } from "./session-admin-suite.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
 import { storeTombstoneSuite } from "./store-tombstone-suite.js";
@@ -42,6 +43,19 @@ if (unavailable !== null) {
       },
     };
   });
+
+  sessionAdminSuite("RedisStore", () => {
+    const redis = new Redis(REDIS_URL);
+    const prefix = `test:${randomUUID()}:`;
+    return {
+      store: new RedisStore({ client: redis, prefix }),
+      cleanup: async () => {
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        redis.disconnect();
+      },
+    };
+  }, true);
 
   sessionHardeningSuite("RedisStore", () => {
     const redis = new Redis(REDIS_URL);

@@ -7,6 +7,7 @@ import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { SqliteStore } from "../src/session/stores/sqlite-store.js";
 import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
+import { sessionAdminSuite } from "./session-admin-suite.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
 import { storeTombstoneSuite } from "./store-tombstone-suite.js";
@@ -16,6 +17,11 @@ let n = 0;
 const dbPath = () => join(dir, `sessions-${n++}.db`);
 
 sessionStoreSuite("SqliteStore", () => {
+  const store = new SqliteStore({ path: dbPath() });
+  return { store, cleanup: () => store.close() };
+}, true);
+
+sessionAdminSuite("SqliteStore", () => {
   const store = new SqliteStore({ path: dbPath() });
   return { store, cleanup: () => store.close() };
 }, true);

@@ -55,7 +55,9 @@ export class SessionManager {
   async destroy(user: string | number, idHash: string): Promise<boolean> {
     const store = this.#store("app.sessions.destroy()");
     if (typeof idHash !== "string" || !ID_HASH.test(idHash)) return false;
-    return callStore(this.#config.storeTimeout, () => store.destroyOfUser(String(user), idHash));
+    // Present: SessionConfig refuses a store without it when userKey is set.
+    const destroyOfUser = store.destroyOfUser as NonNullable<SessionStore["destroyOfUser"]>;
+    return callStore(this.#config.storeTimeout, () => destroyOfUser.call(store, String(user), idHash));
   }
 
   /**

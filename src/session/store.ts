@@ -167,8 +167,11 @@ export interface SessionStore {
    * user. A tombstone is never followed, since the key it names may be another user's session by
    * now and is not the session the caller listed: a key that {@link regenerate} retired resolves
    * false, and the session it became (listed under its new key) stays.
+   *
+   * Optional in the type, so a store written before it still compiles; `SessionConfig` refuses a
+   * store without it when `userKey` is set (`CELLO_SESSION_STORE_METHOD_MISSING`).
    */
-  destroyOfUser(user: string, key: string): Awaitable<boolean>;
+  destroyOfUser?(user: string, key: string): Awaitable<boolean>;
   /** Releases timers and connections the store opened itself. */
   close?(): Awaitable<void>;
 }
