@@ -1,5 +1,5 @@
 // A server-rendered cello app: login form → profile page, flash messages, a session shopping cart,
-// a logout button. Every form POSTs with the hidden _csrf field; CSRF protection, security headers
+// an "Active sessions" page (each device, revoke one, revoke all others), a logout button. Every form POSTs with the hidden _csrf field; CSRF protection, security headers
 // and secure sessions are on. The JSON routes of the seed's login/logout example stay too:
 //   POST /login (JSON), GET /me, POST /logout — see README's curl lines.
 //
@@ -19,6 +19,10 @@ app.enableSessions(
     maxAge: 86400, // 24 hours
     // The example serves plain HTTP on localhost; behind HTTPS keep the default (secure: true).
     secure: process.env.COOKIE_SECURE === "true",
+    // Index sessions by user (app.sessions.list/destroy/destroyAll) and record each one's user agent,
+    // IP and label for the "Active sessions" page. metadata is off by default: it is personal data.
+    userKey: "user_id",
+    metadata: true,
   }),
 );
 app.enableCsrf(new CsrfConfig());
@@ -58,7 +62,7 @@ function page(request, title, body, status = 200) {
 <meta name="csrf-token" content="${request.csrfToken}"></head>
 <body>
 <nav><a href="/">Home</a> · <a href="/cart" id="nav-cart">Cart (${count})</a> ·
-${user ? html`<a href="/profile">${user}</a> <form method="post" action="/logout">${csrfField(request)}<button id="logout">Log out</button></form>` : html`<a href="/login" id="nav-login">Log in</a>`}</nav>
+${user ? html`<a href="/profile">${user}</a> · <a href="/sessions" id="nav-sessions">Active sessions</a> <form method="post" action="/logout">${csrfField(request)}<button id="logout">Log out</button></form>` : html`<a href="/login" id="nav-login">Log in</a>`}</nav>
 ${notice ? html`<p id="flash" role="status">${notice}</p>` : ""}
 <main><h1>${title}</h1>${body}</main>
 </body></html>`.text,
@@ -173,6 +177,57 @@ app.post("/logout", (request) => {
   request.session.destroy(); // data gone server-side, the old ID (and its CSRF tokens) dead
   request.session.flash("notice", "You have been logged out.");
   return Response.redirect("/login", 303);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Active sessions: every device the user is logged in on, with "revoke" per session and "revoke all
+// others". Sessions are named by their idHash (a hash of the ID: useless as a cookie), and
+// app.sessions.destroy() only revokes a session of the user it is given, so a forged form cannot
+// log anyone else out.
+
+const when = (ms) => new Date(ms).toISOString().replace("T", " ").slice(0, 16) + " UTC";
+
+app.get("/sessions", async (request) => {
+  const userId = request.session.get("user_id");
+  if (!userId) return Response.redirect("/login", 303);
+  const sessions = await app.sessions.list(userId, { current: request.session });
+  sessions.sort((a, b) => Number(b.current) - Number(a.current) || b.lastSeenAt - a.lastSeenAt);
+  return page(
+    request,
+    "Active sessions",
+    html`<ul id="sessions">${sessions.map(
+      (s) => html`<li class="session" data-current="${s.current}">
+<strong class="device">${s.meta?.label ?? s.meta?.userAgent ?? "Unknown device"}</strong>${s.current ? html` <em class="this-device">(this device)</em>` : ""}<br>
+IP <span class="ip">${s.meta?.ip ?? "unknown"}</span> · signed in ${when(s.createdAt)} · last seen ${when(s.lastSeenAt)}
+${s.current
+  ? html`<form method="post" action="/sessions/label">${csrfField(request)}<input name="label" id="label" maxlength="100" placeholder="Name this device" required><button id="save-label">Save</button></form>`
+  : html`<form method="post" action="/sessions/revoke">${csrfField(request)}<input type="hidden" name="idHash" value="${s.idHash}"><button class="revoke">Revoke</button></form>`}</li>`,
+    )}</ul>
+${sessions.length > 1 ? html`<form method="post" action="/sessions/revoke-others">${csrfField(request)}<button id="revoke-others">Revoke all other sessions</button></form>` : ""}`,
+  );
+});
+
+app.post("/sessions/revoke", async (request) => {
+  const userId = request.session.get("user_id");
+  if (!userId) return Response.redirect("/login", 303);
+  const revoked = await app.sessions.destroy(userId, request.form().idHash ?? "");
+  request.session.flash("notice", revoked ? "Session revoked." : "That session had already ended.");
+  return Response.redirect("/sessions", 303);
+});
+
+app.post("/sessions/revoke-others", async (request) => {
+  const userId = request.session.get("user_id");
+  if (!userId) return Response.redirect("/login", 303);
+  const count = await app.sessions.destroyAll(userId, { except: request.session });
+  request.session.flash("notice", `Revoked ${count} other session${count === 1 ? "" : "s"}.`);
+  return Response.redirect("/sessions", 303);
+});
+
+app.post("/sessions/label", (request) => {
+  if (!request.session.get("user_id")) return Response.redirect("/login", 303);
+  const label = (request.form().label ?? "").replace(/[\u0000-\u001f\u007f]/g, " ").trim().slice(0, 100);
+  request.session.setLabel(label === "" ? null : label);
+  return Response.redirect("/sessions", 303);
 });
 
 // ---------------------------------------------------------------------------------------------
