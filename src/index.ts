@@ -18,7 +18,7 @@ export type { HstsOptions, SecurityHeadersOptions } from "./security-headers.js"
 export { SessionConfig, type SessionOptions, type Secret } from "./session/config.js";
 export { Session, type SessionData, type SessionKey, type SessionValue } from "./session/session.js";
 export type { JsonValue } from "./session/json-value.js";
-export { SessionManager } from "./session/manager.js";
+export { SessionManager, type DestroyAllOptions, type ListOptions } from "./session/manager.js";
 export { MemoryStore, type MemoryStoreOptions } from "./session/stores/memory-store.js";
 export { CookieStore, type CookieStoreOptions } from "./session/stores/cookie-store.js";
-export type { Awaitable, NewSession, SessionInfo, SessionPatch, SessionRecord, SessionStore } from "./session/store.js";
+export type { Awaitable, NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord, SessionStore } from "./session/store.js";

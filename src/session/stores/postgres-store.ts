@@ -339,7 +339,7 @@ export class PostgresStore implements SessionStore {
   /**
    * Deletes `key` and, when it was a tombstone, the session it names, down the chain: each step is
    * its own statement, so it sees what a regenerate committed meanwhile. Resolves to how many live
-   * sessions it deleted (0 or 1). With `user`, only rows of that user are deleted (and followed).
+   * sessions it deleted (0 or 1). With `user`, only rows of that user are deleted (and followed); it stops at `exceptKey`.
    */
   async #destroyChain(key: string, user?: string, exceptKey?: string): Promise<number> {
     let deleted = 0;
