@@ -132,6 +132,25 @@ describe("SqliteStore specifics", () => {
     store.close();
   });
 
+  test("a database made before session metadata gets its meta column and keeps its sessions", async () => {
+    const path = dbPath();
+    const { default: Database } = await import("better-sqlite3");
+    const old = new Database(path);
+    old.exec("CREATE TABLE cello_sessions (key TEXT PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, user TEXT, data TEXT NOT NULL, moved_to TEXT) WITHOUT ROWID");
+    old.prepare("INSERT INTO cello_sessions VALUES ('old', 0, ?, 0, 'alice', '{\"x\":\"1\"}', NULL)").run(Date.now() + 60_000);
+    old.close();
+    const store = new SqliteStore({ path });
+    new SqliteStore({ path }).close(); // a second opener finds the column there
+    assert.deepEqual(store.listByUser("alice").map((s) => [s.idHash, s.meta]), [["old", undefined]]);
+    const seenAt = Date.now();
+    assert.equal(store.update("old", { clear: false, set: {}, delete: [], expiresAt: seenAt + 60_000, seenAt, meta: { userAgent: "UA", ip: "::1" } }), true);
+    assert.deepEqual(store.listByUser("alice")[0]?.meta, { userAgent: "UA", ip: "::1" });
+    assert.equal(store.destroyOfUser("bob", "old"), false);
+    assert.equal(store.destroyOfUser("alice", "old"), true);
+    assert.deepEqual(store.listByUser("alice"), []);
+    store.close();
+  });
+
   test("several processes sharing the file: concurrent per-key writes all land", async () => {
     const path = dbPath();
     const store = new SqliteStore({ path });
