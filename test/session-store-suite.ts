@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Signer } from "../src/cookie/signer.js";
-import { SESSION_SIGNING_PURPOSE } from "../src/session/middleware.js";
+import { SESSION_SIGNING_PURPOSE } from "../src/session/backends/store-backend.js";
 import { SessionConfig, type CookieStore, type SessionOptions, type SessionStore } from "../src/index.js";
 import { CookieJar, client } from "./helpers/http.js";
 import { OLD_SECRET, SECRET, sessionApp, type SessionApp } from "./helpers/session-app.js";
