@@ -36,12 +36,13 @@ import { SessionEngine } from "./session/engine.js";
 import { appSessions } from "./hosts/app-sessions.js";
 import { markRequestFailed, SYNC_CAPABLE, type Middleware, type Next, type SyncCapableMiddleware } from "./middleware.js";
 import type { Logger } from "./logger.js";
+import type { ListenOptions, RunningServer } from "./server.js";
 import { isClusterWorker, runWorkers, workerCount, type RunningCluster, type WorkersOption } from "./workers.js";
 
 /** A route handler: returns a plain object or array (JSON), a string (text), a Response, or nothing (204). */
 export type Handler = (request: Request) => HandlerResult | Promise<HandlerResult>;
 
-export type { Logger, Middleware, Next };
+export type { ListenOptions, Logger, Middleware, Next, RunningServer };
 
 export interface AppOptions {
   /** Largest request body read, in bytes; larger ones get 413. Default 1 MiB (1048576). */
@@ -63,13 +64,6 @@ export interface AppOptions {
   trustProxy?: TrustProxyOption;
 }
 
-export interface ListenOptions {
-  /** TCP port; 0 picks a free one. Default 8000. */
-  port?: number;
-  /** Interface to bind. Default "127.0.0.1". */
-  host?: string;
-}
-
 export interface RunOptions extends ListenOptions {
   /**
    * Worker processes serving the app (node:cluster): a positive integer, or `"auto"` for
@@ -79,20 +73,6 @@ export interface RunOptions extends ListenOptions {
   workers?: WorkersOption;
 }
 
-/** A running server, as returned by {@link App.listen}. */
-export interface RunningServer {
-  /** Base URL, e.g. `http://127.0.0.1:8000`. */
-  readonly url: string;
-  readonly port: number;
-  /** The Node.js server underneath. */
-  readonly server: Server;
-  /**
-   * Stops accepting, lets in-flight requests finish (up to `shutdownTimeout`), then closes. Responses
-   * sent meanwhile carry `Connection: close`; idle keep-alive connections are closed once no response
-   * has gone out for 250 ms.
-   */
-  close(): Promise<void>;
-}
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS";
 

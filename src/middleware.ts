@@ -16,13 +16,15 @@ export type Next = () => Promise<Response>;
 /** Onion-style middleware: work before `next()`, work on the Response after it. Runs for every request, 404s and 405s included. */
 export type Middleware = (request: Request, next: Next) => Response | Promise<Response>;
 
-/** Marks cello's own middleware that accepts a `next` returning the Response directly. */
+/** @internal Marks cello's own middleware that accepts a `next` returning the Response directly. */
 export const SYNC_CAPABLE = Symbol("cello.syncCapable");
+/** @internal */
 export type SyncNext = () => Response | Promise<Response>;
+/** @internal */
 export type SyncCapableMiddleware = ((request: Request, next: SyncNext) => Response | Promise<Response>) & { [SYNC_CAPABLE]?: true };
 
 /**
- * For cello's own middleware (sessions, CSRF): it is given a `next` that returns the Response itself
+ * @internal For cello's own middleware (sessions, CSRF): it is given a `next` that returns the Response itself
  * when everything downstream is synchronous, so a synchronous request stays promise-free. App
  * middleware always gets the documented `next(): Promise<Response>`.
  */
@@ -33,13 +35,13 @@ export function markSyncCapable(middleware: (request: Request, next: SyncNext) =
 /** Requests whose handler or middleware threw inside an app middleware's `next()` (rare: built on first use). */
 let failedRequests: WeakSet<Request> | undefined;
 
-/** Records that something inside the middleware chain threw while serving `request`. */
+/** @internal Records that something inside the middleware chain threw while serving `request`. */
 export function markRequestFailed(request: Request): void {
   (failedRequests ??= new WeakSet()).add(request);
 }
 
 /**
- * Whether something inside the middleware chain threw while serving `request`, even though an app
+ * @internal Whether something inside the middleware chain threw while serving `request`, even though an app
  * middleware then answered with a Response. The session layer commits nothing then, as when the
  * throw reaches it ("a handler that throws commits nothing").
  */

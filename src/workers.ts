@@ -16,7 +16,8 @@
 import cluster, { type Worker } from "node:cluster";
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
-import type { ListenOptions, Logger, RunningServer } from "./app.js";
+import type { Logger } from "./logger.js";
+import type { ListenOptions, RunningServer } from "./server.js";
 import { createError, type CelloError } from "./errors.js";
 import type { SessionConfig } from "./session/config.js";
 import { secretsOf } from "./session/secrets.js";
