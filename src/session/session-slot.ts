@@ -25,6 +25,8 @@ export class SessionSlot implements LoadedSession {
   setCookie: string | undefined = undefined;
   /** After the commit: the response depends on the Cookie header (`Vary: Cookie`). */
   vary = false;
+  /** The host has committed (or tried to): hosts whose end-of-response hook may run twice check it. */
+  committed = false;
 
   constructor(readonly userKey: string | undefined) {}
 
