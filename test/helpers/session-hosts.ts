@@ -233,7 +233,10 @@ export async function host(name: HostName, config: SessionConfig, routes: Route[
       for (const [method, path, handler] of routes) {
         app.route(method, path, async (req) => {
           const ctx: RouteContext = {
-            session: req.session,
+            // Lazy, as request.session is: a route that never reads it must not fail with the store.
+            get session() {
+              return req.session;
+            },
             body: <T>() => (req.body().length > 0 ? req.json<T>() : ({} as T)),
             query: (q) => req.query[q],
             param: (p) => req.params[p] as string,
