@@ -99,7 +99,7 @@ type Terminal = (request: Request) => Response | Promise<Response>;
 
 export class App {
   readonly #router = new Router<Terminal>();
-  /** Outermost first; the session middleware, when enabled, is always at index 0. */
+  /** Outermost first; the session host (src/hosts/app-sessions.ts), when enabled, is always at index 0. */
   readonly #middleware: Middleware[] = [];
   readonly #bodyLimit: number;
   readonly #shutdownTimeout: number;
