@@ -91,10 +91,22 @@ describe("cello/express", () => {
   const app = express();
   const session = expressSessions(config(store), { logger: { error: () => undefined } });
   app.use(session);
-  app.post("/json", (req, res) => void res.json({ ok: (req.session.set("ended_by", "json"), true) }));
-  app.post("/send", (req, res) => void res.send((req.session.set("ended_by", "send"), "sent")));
-  app.post("/redirect", (req, res) => res.redirect((req.session.set("ended_by", "redirect"), "/elsewhere")));
-  app.post("/end", (req, res) => void res.end((req.session.set("ended_by", "end"), "ended")));
+  app.post("/json", (req, res) => {
+    req.session.set("ended_by", "json");
+    res.json({ ok: true });
+  });
+  app.post("/send", (req, res) => {
+    req.session.set("ended_by", "send");
+    res.send("sent");
+  });
+  app.post("/redirect", (req, res) => {
+    req.session.set("ended_by", "redirect");
+    res.redirect("/elsewhere");
+  });
+  app.post("/end", (req, res) => {
+    req.session.set("ended_by", "end");
+    res.end("ended");
+  });
   app.post("/write-head", (req, res) => {
     req.session.set("ended_by", "write-head");
     res.writeHead(201, { "content-type": "text/plain" });
@@ -180,9 +192,18 @@ describe("cello/fastify", () => {
       errors.push(error);
       void reply.code(error.statusCode ?? 500).send({ code: error.code });
     });
-    app.post("/send", (request, reply) => void reply.send((request.session.set("ended_by", "send"), { ok: true })));
-    app.post("/return", async (request) => (request.session.set("ended_by", "return"), { ok: true }));
-    app.post("/redirect", (request, reply) => reply.redirect((request.session.set("ended_by", "redirect"), "/elsewhere")));
+    app.post("/send", (request, reply) => {
+      request.session.set("ended_by", "send");
+      void reply.send({ ok: true });
+    });
+    app.post("/return", async (request) => {
+      request.session.set("ended_by", "return");
+      return { ok: true };
+    });
+    app.post("/redirect", (request, reply) => {
+      request.session.set("ended_by", "redirect");
+      return reply.redirect("/elsewhere");
+    });
     app.post("/stream", (request, reply) => {
       request.session.set("ended_by", "stream");
       return reply.type("text/plain").send(Readable.from(["a", "b", "c"]));
@@ -235,8 +256,14 @@ describe("cello/hono", () => {
     errors.push(error);
     return error instanceof HTTPException ? error.getResponse() : c.json({ error: "internal" }, 500);
   });
-  app.post("/json", (c) => (c.get("session").set("ended_by", "json"), c.json({ ok: true })));
-  app.post("/redirect", (c) => (c.get("session").set("ended_by", "redirect"), c.redirect("/elsewhere")));
+  app.post("/json", (c) => {
+    c.get("session").set("ended_by", "json");
+    return c.json({ ok: true });
+  });
+  app.post("/redirect", (c) => {
+    c.get("session").set("ended_by", "redirect");
+    return c.redirect("/elsewhere");
+  });
   app.post("/stream", (c) => {
     c.get("session").set("ended_by", "stream");
     return stream(c, async (s) => {

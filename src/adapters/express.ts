@@ -157,15 +157,11 @@ function hold(engine: SessionEngine, slot: SessionSlot, res: ServerResponse, log
     return held;
   };
 
-  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+  res.writeHead = ((...args: unknown[]) => {
     // The status given here is the response's: the commit rules read it.
     if (state === NOT_COMMITTED && typeof args[0] === "number") res.statusCode = args[0];
     return gate(writeHead, args, res);
-  } as typeof res.writeHead;
-  res.write = function (...args: unknown[]) {
-    return gate(write, args, true);
-  } as typeof res.write;
-  res.end = function (...args: unknown[]) {
-    return gate(end, args, res);
-  } as typeof res.end;
+  }) as typeof res.writeHead;
+  res.write = ((...args: unknown[]) => gate(write, args, true)) as typeof res.write;
+  res.end = ((...args: unknown[]) => gate(end, args, res)) as typeof res.end;
 }

@@ -85,7 +85,10 @@ export class StoreBackend implements SessionBackend {
       const oldKey = c.dropLoaded ? loadedKey : undefined;
       if (isEmptyAfter(c)) {
         // destroy() (or regenerate() then clear()): only the old key is dropped.
-        return oldKey === undefined ? undefined : after(call(() => store.destroy(oldKey)), () => void (slot.setCookie = cookie.deletion));
+        if (oldKey === undefined) return;
+        return after(call(() => store.destroy(oldKey)), () => {
+          slot.setCookie = cookie.deletion;
+        });
       }
       // regenerate() keeps the creation time, so the absolute timeout cannot be reset by it.
       const createdAt = c.createdAt ?? now;
@@ -93,7 +96,9 @@ export class StoreBackend implements SessionBackend {
       const user = userOf(config, c);
       const session = { data: Object.fromEntries(c.data), createdAt, expiresAt, ...(user !== null && { user }) };
       if (oldKey === undefined) {
-        return after(call(() => store.create(storeKey(c.id), session)), () => void (slot.setCookie = cookie.set(signed(), expiresAt, now)));
+        return after(call(() => store.create(storeKey(c.id), session)), () => {
+          slot.setCookie = cookie.set(signed(), expiresAt, now);
+        });
       }
       // Only a session that is still live moves: one revoked meanwhile (logout, destroyAll) by a
       // request that finished while this one awaited must not come back under a new ID. false: no
@@ -105,7 +110,9 @@ export class StoreBackend implements SessionBackend {
 
     const key = loadedKey as string;
     if (c.cleared && isEmptyAfter(c)) {
-      return after(call(() => store.destroy(key)), () => void (slot.setCookie = cookie.deletion));
+      return after(call(() => store.destroy(key)), () => {
+        slot.setCookie = cookie.deletion;
+      });
     }
     if (isModified(c) || shouldTouch(config, c, now)) {
       const expiresAt = expiryFrom(config, c.createdAt as number, now);
