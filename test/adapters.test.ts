@@ -122,6 +122,10 @@ describe("cello/express", () => {
     res.end("d");
   });
   app.get("/me", (req, res) => void res.json({ ended_by: req.session.get("ended_by") ?? null }));
+  app.post("/throw", (req) => {
+    req.session.set("ended_by", "throw");
+    throw new Error("handler failed");
+  });
   app.use((error: Error & { status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
     loadErrors.push(error);
     res.status(error.status ?? 500).json({ code: (error as { code?: string }).code });
@@ -172,6 +176,13 @@ describe("cello/express", () => {
     } finally {
       store.failReads = false;
     }
+  });
+
+  test("without session.onError, a throw answered 500 by the error handler still saves nothing", async () => {
+    const jar = new CookieJar();
+    const res = await call(served.url, "/throw", jar);
+    assert.equal(res.status, 500);
+    assert.equal(res.setCookies.length, 0);
   });
 
   test("session.manager is the config's SessionManager (log out everywhere)", async () => {

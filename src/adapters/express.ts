@@ -18,9 +18,10 @@
  *
  * Express gives a middleware no signal that a later handler threw; its error path answers with
  * 4xx/5xx. A response with status 500 or above commits nothing, so an unhandled throw (Express
- * answers 500) leaves the session as it was.
+ * answers 500) leaves the session as it was; `app.use(session.onError)` before the app's error
+ * handler makes every thrown error commit nothing, 4xx included.
  */
-import type { NextFunction, Request as ExpressRequest, Response as ExpressResponse, RequestHandler } from "express";
+import type { ErrorRequestHandler, NextFunction, Request as ExpressRequest, Response as ExpressResponse, RequestHandler } from "express";
 import type { ServerResponse } from "node:http";
 import { SessionConfig } from "../session/config.js";
 import { SessionEngine } from "../session/engine.js";
@@ -46,6 +47,13 @@ declare global {
 export interface ExpressSessions extends RequestHandler {
   /** Log out everywhere / list a user's sessions (needs `userKey` and a server-side store). */
   readonly manager: SessionManager;
+  /**
+   * Optional error middleware: `app.use(session.onError)` after the routes and before your error
+   * handler. A request whose handler threw then saves nothing whatever status your error handler
+   * answers with (without it, only answers of status 500 and above save nothing). It passes the
+   * error on.
+   */
+  readonly onError: ErrorRequestHandler;
 }
 
 export interface ExpressSessionsOptions {
@@ -82,6 +90,7 @@ export function sessions(config: SessionConfig, options: ExpressSessionsOptions 
       return;
     }
     req.session = slot.session();
+    (req as WithSlot)[SLOT] = slot;
     hold(engine, slot, res, log);
     next();
   };
@@ -91,8 +100,18 @@ export function sessions(config: SessionConfig, options: ExpressSessionsOptions 
     if (slot instanceof Promise) slot.then((loaded) => start(req, res, next, loaded), next);
     else start(req, res, next, slot);
   };
-  return Object.assign(middleware, { manager: new SessionManager(config) });
+  const onError: ErrorRequestHandler = (error, req, _res, next) => {
+    // Marked as committed: the hold then passes the error answer through without saving.
+    const slot = (req as WithSlot)[SLOT];
+    if (slot !== undefined) slot.committed = true;
+    next(error);
+  };
+  return Object.assign(middleware, { manager: new SessionManager(config), onError });
 }
+
+/** The request's engine slot, on a symbol so that nothing public reaches it. */
+const SLOT = Symbol("cello.sessionSlot");
+type WithSlot = ExpressRequest & { [SLOT]?: SessionSlot };
 
 /** Wraps `writeHead`, `write` and `end` of this response so that the commit precedes the head. */
 function hold(engine: SessionEngine, slot: SessionSlot, res: ServerResponse, log: FailureLog): void {
@@ -117,12 +136,13 @@ function hold(engine: SessionEngine, slot: SessionSlot, res: ServerResponse, log
   };
 
   const commit = (): void => {
-    slot.committed = true;
-    // The error path's answer, or an unused session: nothing to save.
-    if (res.statusCode >= 500 || slot.current === undefined) {
+    // A handler that threw (marked by onError), the error path's 5xx answer, or an unused session:
+    // nothing to save.
+    if (slot.committed || res.statusCode >= 500 || slot.current === undefined) {
       state = PASS;
       return;
     }
+    slot.committed = true;
     let committed: void | Promise<void>;
     try {
       committed = engine.commit(slot, res, sendable);

@@ -24,7 +24,8 @@ export const ALL_HOSTS: readonly HostName[] = ["app", "fetch", "express", "fasti
 export interface HostTraits {
   /**
    * Whether a handler that throws an HttpError (answered 4xx) is known to have thrown. Express gives
-   * a middleware no such signal: its adapter skips the commit only for a 5xx answer.
+   * a middleware no such signal: its adapter knows only with `app.use(session.onError)` (the test app
+   * uses it), and otherwise skips the commit only for a 5xx answer.
    */
   readonly knowsThrownHttpErrors: boolean;
 }
@@ -32,7 +33,7 @@ export interface HostTraits {
 export const TRAITS: Record<HostName, HostTraits> = {
   app: { knowsThrownHttpErrors: true },
   fetch: { knowsThrownHttpErrors: true },
-  express: { knowsThrownHttpErrors: false },
+  express: { knowsThrownHttpErrors: true },
   fastify: { knowsThrownHttpErrors: true },
   hono: { knowsThrownHttpErrors: true },
 };
@@ -271,6 +272,7 @@ export async function host(name: HostName, config: SessionConfig, routes: Route[
           res.status(reply.status).set(reply.headers).json(reply.body);
         });
       }
+      app.use(session.onError);
       // An error handler as apps write them: the error's status, JSON.
       app.use((error: Error & { statusCode?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
         errors.push(error);
