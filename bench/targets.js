@@ -25,6 +25,9 @@ export const TARGETS = [
   { name: "Fastify + @fastify/secure-session GET session", short: "secure-session", script: "fastify-secure-session.js", args: [], path: "/me", login: true },
   { name: "Fastify + @fastify/session GET session", short: "fastify-session", script: "fastify-session.js", args: [], path: "/me", login: true },
   { name: "Express + express-session GET session", short: "express-session", script: "express-session.js", args: [], path: "/me", login: true },
+  // Issue 11: each adapter must do fewer instructions per request than the library it replaces, on the same host.
+  { name: "Express + cello/express GET session", short: "express-cello", script: "express-cello.js", args: [], path: "/me", login: true },
+  { name: "Fastify + cello/fastify GET session", short: "fastify-cello", script: "fastify-cello.js", args: [], path: "/me", login: true },
   { name: "cello GET session (SqliteStore)", short: "sqlite-get", script: "cello.js", args: ["sqlite"], path: "/me", login: true, target: 0.75, optional: "dist/session/stores/sqlite-store.js" },
   { name: "cello GET session (RedisStore)", short: "redis-get", script: "cello.js", args: ["redis"], path: "/me", login: true, target: 0.6, optional: "dist/session/stores/redis-store.js" },
   { name: "Express + express-session + connect-redis GET session", short: "connect-redis", script: "express-session.js", args: ["redis"], path: "/me", login: true },

@@ -32,28 +32,17 @@ import type { CsrfConfig } from "./csrf/config.js";
 import { createCsrfMiddleware } from "./csrf/index.js";
 import { securityHeadersMiddleware, type SecurityHeadersOptions } from "./security-headers.js";
 import { SessionManager } from "./session/manager.js";
-import { sessionMiddleware } from "./session/middleware.js";
+import { SessionEngine } from "./session/engine.js";
+import { appSessions } from "./hosts/app-sessions.js";
+import { markRequestFailed, SYNC_CAPABLE, type Middleware, type Next, type SyncCapableMiddleware } from "./middleware.js";
+import type { Logger } from "./logger.js";
+import type { ListenOptions, RunningServer } from "./server.js";
 import { isClusterWorker, runWorkers, workerCount, type RunningCluster, type WorkersOption } from "./workers.js";
 
 /** A route handler: returns a plain object or array (JSON), a string (text), a Response, or nothing (204). */
 export type Handler = (request: Request) => HandlerResult | Promise<HandlerResult>;
 
-/**
- * Calls the rest of the chain (later middleware, then the handler, or the 404/405 answer) and resolves
- * to this request's own Response, free to change. Never rejects: when the rest of the chain throws,
- * it resolves to the error response the app answers with (an `HttpError`'s status, or a logged 500).
- */
-export type Next = () => Promise<Response>;
-
-/** Onion-style middleware: work before `next()`, work on the Response after it. Runs for every request, 404s and 405s included. */
-export type Middleware = (request: Request, next: Next) => Response | Promise<Response>;
-
-/** Where cello reports errors it answers with a 500, and (optionally) warnings such as refused CSRF attempts. */
-export interface Logger {
-  error(message: string, error?: unknown): void;
-  /** Warnings (refused cross-origin requests, rate-limited). Optional: a logger without it drops them. */
-  warn?(message: string, details?: unknown): void;
-}
+export type { ListenOptions, Logger, Middleware, Next, RunningServer };
 
 export interface AppOptions {
   /** Largest request body read, in bytes; larger ones get 413. Default 1 MiB (1048576). */
@@ -75,13 +64,6 @@ export interface AppOptions {
   trustProxy?: TrustProxyOption;
 }
 
-export interface ListenOptions {
-  /** TCP port; 0 picks a free one. Default 8000. */
-  port?: number;
-  /** Interface to bind. Default "127.0.0.1". */
-  host?: string;
-}
-
 export interface RunOptions extends ListenOptions {
   /**
    * Worker processes serving the app (node:cluster): a positive integer, or `"auto"` for
@@ -91,20 +73,6 @@ export interface RunOptions extends ListenOptions {
   workers?: WorkersOption;
 }
 
-/** A running server, as returned by {@link App.listen}. */
-export interface RunningServer {
-  /** Base URL, e.g. `http://127.0.0.1:8000`. */
-  readonly url: string;
-  readonly port: number;
-  /** The Node.js server underneath. */
-  readonly server: Server;
-  /**
-   * Stops accepting, lets in-flight requests finish (up to `shutdownTimeout`), then closes. Responses
-   * sent meanwhile carry `Connection: close`; idle keep-alive connections are closed once no response
-   * has gone out for 250 ms.
-   */
-  close(): Promise<void>;
-}
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS";
 
@@ -129,23 +97,9 @@ const OUTAGE_LOG_INTERVAL = 10_000;
  */
 type Terminal = (request: Request) => Response | Promise<Response>;
 
-/** Marks cello's own middleware that accepts a `next` returning the Response directly. */
-const SYNC_CAPABLE = Symbol("cello.syncCapable");
-type SyncNext = () => Response | Promise<Response>;
-type SyncCapableMiddleware = ((request: Request, next: SyncNext) => Response | Promise<Response>) & { [SYNC_CAPABLE]?: true };
-
-/**
- * @internal For cello's own middleware (sessions): it is given a `next` that returns the Response
- * itself when everything downstream is synchronous, so a synchronous request stays promise-free.
- * App middleware always gets the documented `next(): Promise<Response>`.
- */
-export function markSyncCapable(middleware: (request: Request, next: SyncNext) => Response | Promise<Response>): Middleware {
-  return Object.assign(middleware, { [SYNC_CAPABLE]: true as const }) as unknown as Middleware;
-}
-
 export class App {
   readonly #router = new Router<Terminal>();
-  /** Outermost first; the session middleware, when enabled, is always at index 0. */
+  /** Outermost first; the session host (src/hosts/app-sessions.ts), when enabled, is always at index 0. */
   readonly #middleware: Middleware[] = [];
   readonly #bodyLimit: number;
   readonly #shutdownTimeout: number;
@@ -218,7 +172,7 @@ export class App {
     if (this.#csrf) throw createError("CELLO_CSRF_BEFORE_SESSIONS");
     this.#sessions = new SessionManager(config);
     this.#sessionConfig = config;
-    this.#middleware.unshift(sessionMiddleware(config));
+    this.#middleware.unshift(appSessions(new SessionEngine(config)));
     return this;
   }
 
@@ -420,7 +374,7 @@ export class App {
   }
 
   #answerThrow(request: Request, error: unknown): Response {
-    (failedRequests ??= new WeakSet()).add(request);
+    markRequestFailed(request);
     return this.#errorResponse(error);
   }
 
@@ -490,18 +444,6 @@ export class App {
       });
     });
   }
-}
-
-/** Requests whose handler or middleware threw inside an app middleware's `next()` (rare: built on first use). */
-let failedRequests: WeakSet<Request> | undefined;
-
-/**
- * @internal Whether something inside the middleware chain threw while serving `request`, even
- * though an app middleware then answered with a Response. The session layer commits nothing then,
- * as when the throw reaches it ("a handler that throws commits nothing").
- */
-export function requestFailed(request: Request): boolean {
-  return failedRequests !== undefined && failedRequests.has(request);
 }
 
 // Scanners and probes make 404s common: an Error captures a stack trace when built (about 10 µs here),

@@ -1,7 +1,8 @@
 /**
  * cello's public API. Everything importable from "cello" is listed here and nowhere else.
  * Optional stores live on their own subpaths so their drivers stay optional:
- * `cello/sqlite` (SqliteStore) and `cello/redis` (RedisStore).
+ * `cello/sqlite` (SqliteStore), `cello/redis` (RedisStore) and `cello/postgres` (PostgresStore); and
+ * so do the framework adapters: `cello/express`, `cello/fastify`, `cello/hono` (src/adapters/).
  */
 export { App, type AppOptions, type Handler, type ListenOptions, type RunOptions, type Logger, type Middleware, type Next, type RunningServer, type HttpMethod } from "./app.js";
 export { Request } from "./request.js";

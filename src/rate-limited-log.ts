@@ -4,7 +4,7 @@
  * reported as one line per interval, so an outage at thousands of requests per second cannot flood
  * the log (or the disk, or the log shipper) while it lasts.
  */
-import type { Logger } from "./app.js";
+import type { Logger } from "./logger.js";
 
 export class RateLimitedLog {
   readonly #logger: Logger;

@@ -17,7 +17,7 @@ const JSON_TYPES = "request.json() needs a Content-Type of application/json or a
 const FORM_TYPES = "request.form() needs a Content-Type of application/x-www-form-urlencoded";
 const MULTIPART = "multipart/form-data is not parsed by request.form(); read request.body() with a multipart parser";
 
-/** @internal What the session middleware binds to a request. */
+/** @internal What the session host (src/hosts/app-sessions.ts) binds to a request: the engine's slot. */
 export interface SessionSource {
   session(): Session;
 }
@@ -228,7 +228,7 @@ export class Request {
     this.#body = body;
   }
 
-  /** @internal Set by the session middleware: builds the session on first access. */
+  /** @internal Set by the session host: builds the session on first access. */
   bindSession(source: SessionSource): void {
     this.#session = source;
   }

@@ -4,7 +4,7 @@
  * built once; per response only the headers the handler did not set itself are added (a handler's
  * own header wins).
  */
-import { markSyncCapable, type Middleware } from "./app.js";
+import { markSyncCapable, type Middleware } from "./middleware.js";
 import { createError } from "./errors.js";
 import type { Request } from "./request.js";
 import type { Response } from "./response.js";

@@ -16,9 +16,11 @@
 import cluster, { type Worker } from "node:cluster";
 import { createHash, createHmac, randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
-import type { ListenOptions, Logger, RunningServer } from "./app.js";
+import type { Logger } from "./logger.js";
+import type { ListenOptions, RunningServer } from "./server.js";
 import { createError, type CelloError } from "./errors.js";
 import type { SessionConfig } from "./session/config.js";
+import { secretsOf } from "./session/secrets.js";
 import { CookieStore } from "./session/stores/cookie-store.js";
 
 /** How many worker processes: a positive integer, or `"auto"` for `os.availableParallelism()`. */
@@ -106,7 +108,7 @@ export function developmentSecret(): string {
 export function secretFingerprint(config: SessionConfig | undefined): string | null {
   if (config === undefined) return null;
   const hash = createHash("sha256").update("cello workers: secret fingerprint v1");
-  for (const secret of config.secretBytes()) hash.update(createHmac("sha256", secret).update("cello workers: secret fingerprint").digest());
+  for (const secret of secretsOf(config) ?? []) hash.update(createHmac("sha256", secret).update("cello workers: secret fingerprint").digest());
   return hash.digest("base64url");
 }
 

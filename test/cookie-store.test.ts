@@ -54,7 +54,7 @@ describe("CookieStore", () => {
   test("app.sessions needs a server-side store", async () => {
     const t = await sessionApp(new CookieStore(), { userKey: "user_id" });
     try {
-      await assert.rejects(t.app.sessions.list("x"), (e) => isCelloError(e, "CELLO_SESSION_STATELESS_STORE"));
+      await assert.rejects(t.sessions.list("x"), (e) => isCelloError(e, "CELLO_SESSION_STATELESS_STORE"));
     } finally {
       await t.close();
     }

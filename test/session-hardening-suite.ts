@@ -5,8 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { Response, type CookieStore, type SessionStore } from "../src/index.js";
+import type { CookieStore, SessionStore } from "../src/index.js";
 import { sessionApp, type SessionApp } from "./helpers/session-app.js";
+import type { HostName } from "./helpers/session-hosts.js";
 
 export interface HardeningSubject {
   store: SessionStore | CookieStore;
@@ -15,32 +16,14 @@ export interface HardeningSubject {
 
 const DAY = 24 * 60 * 60 * 1000;
 
-export function sessionHardeningSuite(name: string, make: () => Promise<HardeningSubject> | HardeningSubject, serverSide: boolean): void {
-  describe(`session hardening: ${name}`, () => {
+/** `hostName`: which host serves the routes (cello's App by default; test/helpers/session-hosts.ts). */
+export function sessionHardeningSuite(name: string, make: () => Promise<HardeningSubject> | HardeningSubject, serverSide: boolean, hostName: HostName = "app"): void {
+  describe(`session hardening: ${name}${hostName === "app" ? "" : ` on ${hostName}`}`, () => {
     const opened: { app: SessionApp; subject: HardeningSubject }[] = [];
     const newApp = async (options: Parameters<typeof sessionApp>[1] = {}) => {
       const subject = await make();
-      const app = await sessionApp(subject.store, options);
+      const app = await sessionApp(subject.store, options, hostName);
       opened.push({ app, subject });
-      app.app.post("/cache-public", (req) => {
-        req.session.set("x", 1);
-        return Response.json({}, { headers: { "cache-control": "public, max-age=600, s-maxage=600" } });
-      });
-      app.app.get("/cache-public", (req) => {
-        req.session.get("user_id");
-        return Response.json({}, { headers: { "cache-control": "public, max-age=600" } });
-      });
-      app.app.post("/relogin", (req) => {
-        req.session.clear();
-        req.session.set("user_id", req.query["user"] ?? "456");
-        return { ok: true };
-      });
-      app.app.post("/deep", (req) => {
-        let value: unknown = "leaf";
-        for (let i = 0; i < Number(req.query["depth"]); i++) value = [value];
-        req.session.set("deep", value as never);
-        return { ok: true };
-      });
       return app;
     };
     after(async () => {

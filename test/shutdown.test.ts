@@ -8,8 +8,11 @@ import { test } from "node:test";
 const fixture = fileURLToPath(new URL("./fixtures/slow-server.js", import.meta.url));
 
 /** Starts the fixture server in its own process (app.run() installs the signal handlers). */
-async function start(): Promise<{ child: ChildProcess; url: string; output: (pattern: RegExp) => Promise<void> }> {
+async function start(): Promise<{ child: ChildProcess; url: string; output: (pattern: RegExp) => Promise<void>; exited: Promise<unknown[]> }> {
   const child = spawn(process.execPath, [fixture], { stdio: ["ignore", "pipe", "inherit"] });
+  // Listened for from the start: a child that exits while the test is still awaiting its clients
+  // must not be missed (once() attached after the fact would wait forever).
+  const exited = once(child, "exit");
   let out = "";
   child.stdout!.setEncoding("utf8");
   child.stdout!.on("data", (chunk: string) => (out += chunk));
@@ -26,18 +29,18 @@ async function start(): Promise<{ child: ChildProcess; url: string; output: (pat
     });
   await output(/listening on http:\/\/\S+\n/);
   const url = (/listening on (http:\/\/\S+)/.exec(out) as RegExpExecArray)[1] as string;
-  return { child, url, output };
+  return { child, url, output, exited };
 }
 
 test("app.run(): SIGTERM lets the in-flight request finish, then exits 0", async () => {
-  const { child, url } = await start();
+  const { child, url, exited } = await start();
   const pending = fetch(`${url}/slow`);
   await new Promise((r) => setTimeout(r, 100));
   child.kill("SIGTERM");
   const res = await pending;
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { finished: true });
-  const [code] = (await once(child, "exit")) as [number | null];
+  const [code] = (await exited) as [number | null];
   assert.equal(code, 0);
   // After shutdown the port no longer accepts.
   await assert.rejects(fetch(`${url}/slow`));
@@ -64,7 +67,7 @@ function get(agent: Agent, port: number): Promise<Outcome> {
 }
 
 test("SIGTERM under keep-alive load: no request is lost on an open connection; the connections end with Connection: close", async () => {
-  const { child, url } = await start();
+  const { child, url, exited } = await start();
   const port = Number(new URL(url).port);
   const CLIENTS = 50;
   const BEFORE_SIGNAL = 5;
@@ -105,7 +108,7 @@ test("SIGTERM under keep-alive load: no request is lost on an open connection; t
   await allWarm;
   child.kill("SIGTERM");
   await Promise.all(clients);
-  const [code] = (await once(child, "exit")) as [number | null];
+  const [code] = (await exited) as [number | null];
   assert.deepEqual(lost, [], `requests lost on open connections (${answered} answered, ${refused} refused)`);
   assert.equal(code, 0);
   // Every client's connection was closed by the server with notice, then its next connection refused.
@@ -114,7 +117,7 @@ test("SIGTERM under keep-alive load: no request is lost on an open connection; t
 });
 
 test("a keep-alive connection idle at SIGTERM is not closed at once: a request sent on it just after is answered, with Connection: close", async () => {
-  const { child, url, output } = await start();
+  const { child, url, output, exited } = await start();
   const port = Number(new URL(url).port);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
@@ -126,6 +129,6 @@ test("a keep-alive connection idle at SIGTERM is not closed at once: a request s
   } finally {
     agent.destroy();
   }
-  const [code] = (await once(child, "exit")) as [number | null];
+  const [code] = (await exited) as [number | null];
   assert.equal(code, 0);
 });

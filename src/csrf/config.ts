@@ -5,6 +5,7 @@
  */
 import { isCookieName } from "../cookie/cookie.js";
 import { createError } from "../errors.js";
+import { keepSecrets } from "../session/secrets.js";
 
 /** A secret: a string (its UTF-8 bytes count) or raw bytes. */
 type Secret = string | Uint8Array;
@@ -65,7 +66,6 @@ export class CsrfConfig {
   readonly trustedOrigins: readonly string[];
   readonly requireToken: boolean;
   readonly reportOnly: boolean;
-  readonly #secrets: readonly Uint8Array[] | undefined;
 
   constructor(options: CsrfOptions = {}) {
     if (options === null || typeof options !== "object") throw invalid("options", "must be an object");
@@ -89,14 +89,11 @@ export class CsrfConfig {
     this.trustedOrigins = Object.freeze(origins(options.trustedOrigins ?? []));
     this.requireToken = flag("requireToken", options.requireToken);
     this.reportOnly = flag("reportOnly", options.reportOnly);
-    this.#secrets = options.secret === undefined ? undefined : secrets(options.secret);
+    // Kept off the object (src/session/secrets.ts): nothing public can read the raw secret.
+    if (options.secret !== undefined) keepSecrets(this, secrets(options.secret));
     Object.freeze(this);
   }
 
-  /** @internal The `secret` option as bytes, current first; undefined when not given. Not enumerable. */
-  secretBytes(): readonly Uint8Array[] | undefined {
-    return this.#secrets;
-  }
 }
 
 function invalid(option: string, why: string) {

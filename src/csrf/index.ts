@@ -1,7 +1,9 @@
 /** Wires `app.enableCsrf(config)`: picks the key material and builds the middleware. */
 import { randomBytes } from "node:crypto";
-import type { Logger, Middleware } from "../app.js";
+import type { Logger } from "../logger.js";
+import type { Middleware } from "../middleware.js";
 import type { SessionConfig } from "../session/config.js";
+import { secretsOf } from "../session/secrets.js";
 import { CsrfConfig } from "./config.js";
 import { csrfMiddleware } from "./protector.js";
 import { CsrfTokens } from "./tokens.js";
@@ -13,8 +15,9 @@ import { CsrfTokens } from "./tokens.js";
 export function createCsrfMiddleware(config: CsrfConfig | undefined, sessions: SessionConfig | undefined, logger: Logger): Middleware {
   const resolved = config ?? new CsrfConfig();
   if (!(resolved instanceof CsrfConfig)) throw new TypeError("app.enableCsrf() takes a CsrfConfig: app.enableCsrf(new CsrfConfig({ ... }))");
-  const secrets = resolved.secretBytes() ?? sessions?.secretBytes() ?? [randomBytes(32)];
-  if (resolved.requireToken && resolved.secretBytes() === undefined && sessions === undefined) {
+  const own = secretsOf(resolved);
+  const secrets = own ?? (sessions === undefined ? undefined : secretsOf(sessions)) ?? [randomBytes(32)];
+  if (resolved.requireToken && own === undefined && sessions === undefined) {
     // Tokens are then checked for every header-less request, and a per-process key makes them fail
     // after a restart or on another instance behind a load balancer.
     process.emitWarning(

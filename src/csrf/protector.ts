@@ -15,7 +15,8 @@
  * It runs synchronously when everything downstream does, and allocates nothing per request beyond
  * what a token or a refusal needs.
  */
-import { markSyncCapable, type Logger, type Middleware } from "../app.js";
+import type { Logger } from "../logger.js";
+import { markSyncCapable, type Middleware } from "../middleware.js";
 import { createError, type ErrorCode } from "../errors.js";
 import { noSharedCaching } from "../http/no-shared-caching.js";
 import { appendVary } from "../http/vary.js";

@@ -3,7 +3,7 @@
  * attack (or a misconfigured client) can send thousands of refused requests, and the log must not
  * become the attacker's amplifier. The first warning of the next minute says how many were dropped.
  */
-import type { Logger } from "../app.js";
+import type { Logger } from "../logger.js";
 
 const BURST = 10;
 const WINDOW_MS = 60_000;

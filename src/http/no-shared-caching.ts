@@ -18,16 +18,23 @@ import type { Response } from "../response.js";
  */
 export function noSharedCaching(response: Response): void {
   for (const name in response.headers) {
-    if (name === "surrogate-control" || name.endsWith("-cache-control")) response.deleteHeader(name);
+    if (isTargetedCacheControl(name)) response.deleteHeader(name);
   }
   const current = response.getHeader("cache-control");
-  if (current === undefined) {
-    response.setHeader("cache-control", "no-store");
-    return;
-  }
+  response.setHeader("cache-control", privateCacheControl(current === undefined || typeof current === "string" ? current : current.join(",")));
+}
+
+/** A targeted cache-control field (lower-case name) that a response with Set-Cookie must not carry. */
+export function isTargetedCacheControl(name: string): boolean {
+  return name === "surrogate-control" || name.endsWith("-cache-control");
+}
+
+/** The Cache-Control a response with Set-Cookie goes out with, given the handler's (see {@link noSharedCaching}). */
+export function privateCacheControl(current: string | undefined): string {
+  if (current === undefined) return "no-store";
   const kept: string[] = [];
   let privateAlready = false;
-  for (const part of (typeof current === "string" ? current : current.join(",")).split(",")) {
+  for (const part of current.split(",")) {
     const directive = part.trim();
     const name = directive.split("=", 1)[0]?.trim().toLowerCase() ?? "";
     if (name === "" || name === "public" || name === "s-maxage") continue;
@@ -36,5 +43,5 @@ export function noSharedCaching(response: Response): void {
     kept.push(directive);
   }
   if (!privateAlready) kept.unshift("private");
-  response.setHeader("cache-control", kept.join(", "));
+  return kept.join(", ");
 }

@@ -6,6 +6,7 @@ import { isCookieDomain, isCookieName, isCookiePath, type SameSite } from "../co
 import { createError } from "../errors.js";
 import { CookieStore } from "./stores/cookie-store.js";
 import { MemoryStore } from "./stores/memory-store.js";
+import { keepSecrets } from "./secrets.js";
 import type { SessionStore } from "./store.js";
 
 /** A secret: a string (its UTF-8 bytes count) or raw bytes. */
@@ -100,11 +101,11 @@ export class SessionConfig {
   /** Milliseconds. */
   readonly storeTimeout: number;
   readonly clock: () => number;
-  readonly #secrets: readonly Uint8Array[];
 
   constructor(options: SessionOptions) {
     if (options === null || typeof options !== "object") throw createError("CELLO_SESSION_SECRET_MISSING");
-    this.#secrets = normalizeSecrets(options.secret);
+    // Kept off the object (src/session/secrets.ts): nothing public can read the raw secret.
+    keepSecrets(this, normalizeSecrets(options.secret));
 
     this.cookieName = options.cookieName ?? "session_id";
     if (typeof this.cookieName !== "string" || !isCookieName(this.cookieName)) {
@@ -150,11 +151,6 @@ export class SessionConfig {
     }
     this.clock = options.clock ?? Date.now;
     Object.freeze(this);
-  }
-
-  /** @internal The secrets as bytes, current first. Not enumerable, so logging the config shows none. */
-  secretBytes(): readonly Uint8Array[] {
-    return this.#secrets;
   }
 }
 

@@ -7,8 +7,15 @@
  * Every field is bounded, so a client cannot grow a store row with a huge `User-Agent`.
  */
 import { createError } from "../errors.js";
-import type { Request } from "../request.js";
 import type { SessionMeta } from "./store.js";
+
+/** What a host tells the engine about the client, for {@link sessionMeta}: read only when a session is written. */
+export interface ClientFacts {
+  /** The `User-Agent` header, if any. */
+  readonly userAgent: string | undefined;
+  /** The client's address as the host sees it (through trusted proxies), or "" when unknown. */
+  readonly ip: string;
+}
 
 /** Most UTF-16 code units of a `User-Agent` kept. Real ones are 100–200; the rest is padding or abuse. */
 export const MAX_USER_AGENT = 256;
@@ -30,12 +37,12 @@ function truncate(text: string, max: number): string {
   return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
-/** The metadata of `request`'s session as it is written now; `data` is the session's data after the request. */
-export function requestMeta(request: Request, data: ReadonlyMap<string, string>): SessionMeta {
+/** The metadata of a session as it is written now; `data` is the session's data after the request. */
+export function sessionMeta(client: ClientFacts, data: ReadonlyMap<string, string>): SessionMeta {
   const meta: SessionMeta = {};
-  const agent = request.headers["user-agent"];
+  const agent = client.userAgent;
   if (typeof agent === "string" && agent !== "") meta.userAgent = truncate(agent, MAX_USER_AGENT);
-  const ip = request.ip;
+  const ip = client.ip;
   if (ip !== "") meta.ip = truncate(ip, MAX_IP);
   const label = data.get(LABEL_KEY);
   if (label !== undefined) meta.label = JSON.parse(label) as string;

@@ -44,7 +44,7 @@ export interface LoadedSession {
   readonly expiresAt: number;
 }
 
-/** @internal What the commit needs to know; see `commit.ts`. */
+/** @internal What the commit needs to know; see src/session/engine.ts and backends/. */
 export interface SessionChanges {
   /** The ID the request arrived with, if it was live. */
   readonly loadedId: string | undefined;
@@ -84,7 +84,7 @@ export class Session {
   /** The config's `userKey`: a change of its value moves the session to a new ID. */
   readonly #userKey: string | undefined;
 
-  /** @internal Built by the session middleware. */
+  /** @internal Built by the engine's slot (src/session/session-slot.ts). */
   constructor(loaded: LoadedSession | undefined, userKey?: string) {
     this.#userKey = userKey;
     this.#loadedId = loaded?.id;

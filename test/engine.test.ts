@@ -1,0 +1,120 @@
+/**
+ * The session engine on its own, with no host: Cookie header in, live Session and headers to send
+ * out. And the design rules of issue 11 that a user relies on: no public way to the raw secret, no
+ * import cycles in src/.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { test } from "node:test";
+import { CookieStore, CsrfConfig, MemoryStore, SessionConfig } from "../src/index.js";
+import { SessionEngine } from "../src/session/engine.js";
+import { storeKey } from "../src/session/session-id.js";
+import { OLD_SECRET, SECRET } from "./helpers/session-app.js";
+
+const noCheck = (): void => undefined;
+const pair = (setCookie: string | undefined) => (setCookie as string).split(";")[0] as string;
+
+test("the engine alone: a header in, a Session out, a Set-Cookie back; the loaded session carries its store key", () => {
+  const engine = new SessionEngine(new SessionConfig({ secret: SECRET, store: new MemoryStore() }));
+  const fresh = engine.load(undefined);
+  assert.ok(!(fresh instanceof Promise));
+  fresh.session().set("user_id", "42");
+  assert.equal(engine.commit(fresh, null, noCheck), undefined, "a synchronous store commits synchronously");
+  assert.match(fresh.setCookie ?? "", /^session_id=[^;]+; Max-Age=86400; Path=\/; Expires=.+; HttpOnly; Secure; SameSite=Lax$/);
+  assert.equal(fresh.vary, true);
+
+  const again = engine.load(`other=1; ${pair(fresh.setCookie)}`);
+  assert.ok(!(again instanceof Promise));
+  assert.equal(again.live, true);
+  assert.equal(again.key, storeKey(again.id), "the store key comes with the loaded session");
+  assert.equal(again.session().get("user_id"), "42");
+  engine.commit(again, null, noCheck);
+  assert.equal(again.setCookie, undefined, "a read sends no cookie");
+  assert.equal(again.vary, true);
+
+  const forged = engine.load("session_id=forged.value");
+  assert.ok(!(forged instanceof Promise));
+  assert.equal(forged.live, false);
+  assert.equal(forged.error, undefined, "a bad cookie is no session, never an error");
+});
+
+test("the engine alone: an older secret's cookie is loaded as rotated and re-issued; the sendable check runs only for writes", () => {
+  const store = new MemoryStore();
+  const old = new SessionEngine(new SessionConfig({ secret: OLD_SECRET, store }));
+  const first = old.load(undefined) as Exclude<ReturnType<SessionEngine["load"]>, Promise<unknown>>;
+  first.session().set("a", 1);
+  old.commit(first, null, noCheck);
+  const rotating = new SessionEngine(new SessionConfig({ secret: [SECRET, OLD_SECRET], store }));
+  const loaded = rotating.load(pair(first.setCookie)) as typeof first;
+  assert.equal(loaded.rotated, true);
+  let checked = 0;
+  loaded.session().get("a");
+  rotating.commit(loaded, null, () => void checked++);
+  assert.equal(checked, 0, "a re-signed cookie changes nothing the client relies on");
+  assert.notEqual(pair(loaded.setCookie), pair(first.setCookie), "re-issued under the current secret");
+  const writing = rotating.load(pair(loaded.setCookie)) as typeof first;
+  writing.session().set("b", 2);
+  assert.throws(() => rotating.commit(writing, null, () => { throw new Error("unsendable"); }), /unsendable/);
+  const after = rotating.load(pair(loaded.setCookie)) as typeof first;
+  assert.equal(after.session().get("b"), undefined, "nothing was committed for an unsendable response");
+});
+
+test("the cookie backend through the same engine", () => {
+  const engine = new SessionEngine(new SessionConfig({ secret: SECRET, store: new CookieStore({ encrypt: true }) }));
+  const slot = engine.load(undefined) as Exclude<ReturnType<SessionEngine["load"]>, Promise<unknown>>;
+  slot.session().set("cart", ["apple"]);
+  engine.commit(slot, null, noCheck);
+  const back = engine.load(pair(slot.setCookie)) as typeof slot;
+  assert.deepEqual(back.session().get("cart"), ["apple"]);
+});
+
+test("nothing public reads the raw secret: no secretBytes(), nothing enumerable, nothing in JSON or inspect", async () => {
+  const { inspect } = await import("node:util");
+  const session = new SessionConfig({ secret: SECRET });
+  const csrf = new CsrfConfig({ secret: OLD_SECRET });
+  for (const [config, secret] of [[session, SECRET], [csrf, OLD_SECRET]] as const) {
+    assert.equal((config as unknown as Record<string, unknown>)["secretBytes"], undefined);
+    const shown = JSON.stringify(config) + inspect(config, { showHidden: true, depth: 5 });
+    assert.ok(!shown.includes(secret) && !shown.includes(Buffer.from(secret).toString("hex").slice(0, 16)));
+    for (const key of Reflect.ownKeys(config)) {
+      const value = (config as unknown as Record<PropertyKey, unknown>)[key];
+      assert.ok(!(Array.isArray(value) && value[0] instanceof Uint8Array), `property ${String(key)} holds the secret`);
+    }
+  }
+});
+
+test("src/ has no import cycles (type-only imports included)", () => {
+  const root = resolve(dirname(fileURLToPath(import.meta.url)), "../../src");
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (path.endsWith(".ts")) files.push(path);
+    }
+  };
+  walk(root);
+  const graph = new Map<string, string[]>();
+  for (const file of files) {
+    const source = readFileSync(file, "utf8");
+    const deps = [...source.matchAll(/^(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"/gms)].map((m) => resolve(dirname(file), (m[1] as string).replace(/\.js$/, ".ts")));
+    graph.set(file, deps.filter((dep) => files.includes(dep)));
+  }
+  const state = new Map<string, 1 | 2>();
+  const stack: string[] = [];
+  const cycles: string[] = [];
+  const visit = (node: string): void => {
+    state.set(node, 1);
+    stack.push(node);
+    for (const dep of graph.get(node) ?? []) {
+      if (state.get(dep) === 1) cycles.push([...stack.slice(stack.indexOf(dep)), dep].map((p) => relative(root, p)).join(" -> "));
+      else if (state.get(dep) === undefined) visit(dep);
+    }
+    stack.pop();
+    state.set(node, 2);
+  };
+  for (const file of files) if (state.get(file) === undefined) visit(file);
+  assert.deepEqual(cycles, []);
+});

@@ -1,0 +1,44 @@
+/**
+ * The shared session suites through every host: cello's App over `app.fetch`, and the Express,
+ * Fastify and Hono adapters, each on MemoryStore (synchronous), CookieStore and RedisStore
+ * (asynchronous). cello's App over node:http runs them for every store in the store test files.
+ */
+import { randomUUID } from "node:crypto";
+import { test } from "node:test";
+import { Redis } from "ioredis";
+import { CookieStore, MemoryStore } from "../src/index.js";
+import { RedisStore } from "../src/session/stores/redis-store.js";
+import { REDIS_URL, redisUnavailable } from "./helpers/redis.js";
+import type { HostName } from "./helpers/session-hosts.js";
+import { sessionHardeningSuite } from "./session-hardening-suite.js";
+import { sessionStoreSuite } from "./session-store-suite.js";
+
+const unavailable = await redisUnavailable();
+
+const memory = () => {
+  const store = new MemoryStore();
+  return { store, cleanup: () => store.close() };
+};
+const redis = () => {
+  const client = new Redis(REDIS_URL);
+  const prefix = `test:${randomUUID()}:`;
+  return {
+    store: new RedisStore({ client, prefix }),
+    cleanup: async () => {
+      const keys = await client.keys(`${prefix}*`);
+      if (keys.length > 0) await client.del(...keys);
+      client.disconnect();
+    },
+  };
+};
+
+for (const host of ["fetch", "express", "fastify", "hono"] as const satisfies readonly HostName[]) {
+  sessionStoreSuite("MemoryStore", memory, true, host);
+  sessionHardeningSuite("MemoryStore", memory, true, host);
+  sessionStoreSuite("CookieStore (encrypted)", () => ({ store: new CookieStore({ encrypt: true }) }), false, host);
+  if (unavailable !== null) test(`RedisStore on ${host}`, { skip: `Redis tests skipped: ${unavailable}` }, () => undefined);
+  else {
+    sessionStoreSuite("RedisStore", redis, true, host);
+    sessionHardeningSuite("RedisStore", redis, true, host);
+  }
+}
