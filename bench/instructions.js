@@ -21,7 +21,9 @@
 //
 // Environment: BENCH_ONLY (regex on target names; the baseline always runs), BENCH_WARMUP (default
 // 3000), BENCH_REQUESTS (default 1000), BENCH_REPEAT (default 3), BENCH_MAX_BATCHES (default 15),
-// BENCH_CONCURRENCY (default 8).
+// BENCH_MIN_BATCHES (default 6), BENCH_CONCURRENCY (default 8). To compare two trees, give
+// BENCH_MIN_BATCHES and BENCH_MAX_BATCHES the same value (e.g. 14, with BENCH_REPEAT=5): the count
+// keeps falling slowly batch after batch, so runs that stop at different batches disagree by a few %.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -34,7 +36,7 @@ const requests = Number(process.env.BENCH_REQUESTS ?? 1000);
 const repeat = Number(process.env.BENCH_REPEAT ?? 3);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const maxBatches = Number(process.env.BENCH_MAX_BATCHES ?? 15);
-const minBatches = 6;
+const minBatches = Number(process.env.BENCH_MIN_BATCHES ?? 6);
 const settled = 0.03;
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
 
