@@ -1,19 +1,22 @@
 /**
  * The shared session suites through every host: cello's App over `app.fetch`, and the Express,
- * Fastify and Hono adapters, each on MemoryStore (synchronous), CookieStore and RedisStore
- * (asynchronous). cello's App over node:http runs them for every store in the store test files.
+ * Fastify and Hono adapters, each on MemoryStore (synchronous), CookieStore, RedisStore and
+ * PostgresStore (asynchronous). cello's App over node:http runs them for every store in the store test files.
  */
 import { randomUUID } from "node:crypto";
 import { test } from "node:test";
 import { Redis } from "ioredis";
 import { CookieStore, MemoryStore } from "../src/index.js";
 import { RedisStore } from "../src/session/stores/redis-store.js";
+import { PostgresStore } from "../src/session/stores/postgres-store.js";
+import { newPool, postgresUnavailable, tableName } from "./helpers/postgres.js";
 import { REDIS_URL, redisUnavailable } from "./helpers/redis.js";
 import type { HostName } from "./helpers/session-hosts.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
 
 const unavailable = await redisUnavailable();
+const noPostgres = await postgresUnavailable();
 
 const memory = () => {
   const store = new MemoryStore();
@@ -32,6 +35,20 @@ const redis = () => {
   };
 };
 
+const postgres = () => {
+  const pool = newPool();
+  const table = tableName();
+  const store = new PostgresStore({ pool, table });
+  return {
+    store,
+    cleanup: async () => {
+      store.close();
+      await pool.query(`DROP TABLE IF EXISTS ${table}`);
+      await pool.end();
+    },
+  };
+};
+
 for (const host of ["fetch", "express", "fastify", "hono"] as const satisfies readonly HostName[]) {
   sessionStoreSuite("MemoryStore", memory, true, host);
   sessionHardeningSuite("MemoryStore", memory, true, host);
@@ -41,4 +58,6 @@ for (const host of ["fetch", "express", "fastify", "hono"] as const satisfies re
     sessionStoreSuite("RedisStore", redis, true, host);
     sessionHardeningSuite("RedisStore", redis, true, host);
   }
+  if (noPostgres !== null) test(`PostgresStore on ${host}`, { skip: `PostgreSQL tests skipped: ${noPostgres}` }, () => undefined);
+  else sessionStoreSuite("PostgresStore", postgres, true, host);
 }
