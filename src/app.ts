@@ -535,12 +535,7 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
  * 404, 405, 500 and the app's own HttpErrors carry the message alone.
  */
 function errorJson(error: CelloError): Response {
-  const plain =
-    error.code === "CELLO_HTTP_ERROR" ||
-    error.code === "CELLO_NOT_FOUND" ||
-    error.code === "CELLO_METHOD_NOT_ALLOWED" ||
-    error.code === "CELLO_INTERNAL";
-  const body = plain ? { error: error.message } : { error: error.message, code: error.code };
+  const body = error.showCode ? { error: error.message, code: error.code } : { error: error.message };
   return new Response(JSON.stringify(body), error.statusCode, JSON_TYPE);
 }
 

@@ -263,7 +263,7 @@ function runPrimary(host: ClusterHost, options: ListenOptions, count: number): P
           log.error(error.message, error);
           worker.process.kill("SIGKILL");
         } else if (message.cello === "failed") {
-          const error = Object.assign(new Error(`cello: a worker could not listen: ${message.message}`), { code: message.code });
+          const error = createError("CELLO_WORKER_LISTEN_FAILED", message.code ?? "unknown", message.message);
           if (!started) refuse(error);
         } else if (message.cello === "listening") {
           slot.listening = true;

@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger, Middleware } from "../app.js";
 import type { SessionConfig } from "../session/config.js";
+import { createError } from "../errors.js";
 import { CsrfConfig } from "./config.js";
 import { csrfMiddleware } from "./protector.js";
 import { CsrfTokens } from "./tokens.js";
@@ -12,7 +13,7 @@ import { CsrfTokens } from "./tokens.js";
  */
 export function createCsrfMiddleware(config: CsrfConfig | undefined, sessions: SessionConfig | undefined, logger: Logger): Middleware {
   const resolved = config ?? new CsrfConfig();
-  if (!(resolved instanceof CsrfConfig)) throw new TypeError("app.enableCsrf() takes a CsrfConfig: app.enableCsrf(new CsrfConfig({ ... }))");
+  if (!(resolved instanceof CsrfConfig)) throw createError("CELLO_CSRF_CONFIG_REQUIRED");
   const secrets = resolved.secretBytes() ?? sessions?.secretBytes() ?? [randomBytes(32)];
   if (resolved.requireToken && resolved.secretBytes() === undefined && sessions === undefined) {
     // Tokens are then checked for every header-less request, and a per-process key makes them fail

@@ -293,8 +293,7 @@ const EMPTY: Readonly<Record<string, string>> = Object.freeze(Object.create(null
 
 function checkKey(key: string): void {
   if (typeof key !== "string" || key.startsWith(RESERVED)) {
-    const error = createError("CELLO_SESSION_VALUE_NOT_JSON", String(key), "keys must be strings not starting with U+001F");
-    throw Object.assign(new TypeError(error.message), { code: error.code });
+    throw createError("CELLO_SESSION_VALUE_NOT_JSON", String(key), "keys must be strings not starting with U+001F");
   }
 }
 
