@@ -501,7 +501,7 @@ let failedRequests: WeakSet<Request> | undefined;
  * as when the throw reaches it ("a handler that throws commits nothing").
  */
 export function requestFailed(request: Request): boolean {
-  return failedRequests !== undefined && failedRequests.has(request);
+  return failedRequests?.has(request) === true;
 }
 
 // Scanners and probes make 404s common: an Error captures a stack trace when built (about 10 µs here),

@@ -268,6 +268,7 @@ export class CelloError extends Error {
    * ordinary prototype check.
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked (CelloError or a subclass), not always CelloError.
     if (this !== CelloError) return Function.prototype[Symbol.hasInstance].call(this, value);
     return typeof value === "object" && value !== null && raised.has(value);
   }

@@ -117,7 +117,7 @@ export function secretFingerprint(config: SessionConfig | undefined): string | n
 export function runWorkers(host: ClusterHost, options: ListenOptions, count: number): Promise<RunningServer | RunningCluster> {
   checkStore(host.sessionConfig, count);
   if (isClusterWorker()) return runWorker(host, options);
-  return runPrimary(host, options, count);
+  return runPrimary(host, count);
 }
 
 /** Sessions in a store only one process sees would vanish whenever the next request reaches another worker. */
@@ -225,7 +225,8 @@ interface Slot {
   listening: boolean;
 }
 
-function runPrimary(host: ClusterHost, options: ListenOptions, count: number): Promise<RunningCluster> {
+// The primary binds nothing: each worker runs the same script and listens with the same options.
+function runPrimary(host: ClusterHost, count: number): Promise<RunningCluster> {
   const log = host.logger;
   const fingerprint = secretFingerprint(host.sessionConfig);
   const env: Record<string, string> = { [WORKER_ENV]: "1" };

@@ -107,6 +107,7 @@ describe("App: routing, requests and responses over a real socket", () => {
     const formBody = (await form.json()) as any;
     assert.equal(formBody.form.name, "al ice");
     assert.equal(formBody.form.x, "1");
+    // biome-ignore lint/suspicious/noProto: a form field named __proto__, kept as data.
     assert.equal(formBody.form.__proto__, "p");
     assert.equal(await (await served.fetch("/text", { method: "POST", body: "abc" })).text(), "ABC");
   });
@@ -175,6 +176,7 @@ describe("App: routing, requests and responses over a real socket", () => {
     assert.equal(body.cookies.a, "1");
     assert.equal(body.cookies.b, "AB");
     assert.equal(body.cookies.bad, "%E0%A4%A");
+    // biome-ignore lint/suspicious/noProto: a cookie named __proto__, kept as data.
     assert.equal(body.cookies.__proto__, "p");
     assert.deepEqual(res.headers.getSetCookie(), ["theme=dark; Path=/; HttpOnly"]);
     assert.equal(res.headers.get("x-extra"), "1");

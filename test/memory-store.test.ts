@@ -28,7 +28,7 @@ describe("MemoryStore", () => {
     const store = new MemoryStore();
     const t = await sessionApp(store);
     try {
-      for (const cookie of ["session_id=garbage", "session_id=" + "A".repeat(43) + "." + "B".repeat(43), "other=1"]) {
+      for (const cookie of ["session_id=garbage", `session_id=${"A".repeat(43)}.${"B".repeat(43)}`, "other=1"]) {
         await t.served.fetch("/me", { headers: { cookie } });
         await t.served.fetch("/peek", { headers: { cookie } });
       }

@@ -16,7 +16,7 @@ import { newSessionId } from "./session-id.js";
  * ```
  * after which `request.session.get("user_id")` is typed `string | undefined`.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+// biome-ignore lint/suspicious/noEmptyInterface: empty on purpose, for apps to augment (declaration merging).
 export interface SessionData {}
 
 type Shape = keyof SessionData extends never ? Record<string, JsonValue> : SessionData;
