@@ -11,6 +11,7 @@ import { OwnPostgres, freePort, newPool, postgresUnavailable, tableName } from "
 import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
+import { describeUnless } from "./helpers/skip.js";
 
 const unavailable = await postgresUnavailable();
 
@@ -382,7 +383,7 @@ if (unavailable !== null) {
   });
 
   const noServer = OwnPostgres.unavailable();
-  describe("PostgresStore outage and recovery (a private PostgreSQL server stopped and restarted)", { skip: noServer ?? false }, () => {
+  describeUnless(noServer, "PostgresStore outage and recovery (a private PostgreSQL server stopped and restarted)", () => {
     let own: OwnPostgres;
     let pool: pg.Pool;
     before(async () => {
