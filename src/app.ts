@@ -16,6 +16,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CelloError, createError } from "./errors.js";
+import { APP_OPTIONS, rejectUnknownOptions } from "./known-options.js";
 import { toResponse, type HandlerResult } from "./http/result.js";
 import type { RequestSource } from "./http/request-source.js";
 import { parseTarget, type Target } from "./http/target.js";
@@ -162,6 +163,7 @@ export class App {
   readonly #answerMiss: Terminal = (request) => this.#notFound(request.path);
 
   constructor(options: AppOptions = {}) {
+    rejectUnknownOptions("App", options, APP_OPTIONS);
     this.#bodyLimit = positiveInteger("bodyLimit", options.bodyLimit, 1024 * 1024);
     this.#shutdownTimeout = positiveInteger("shutdownTimeout", options.shutdownTimeout, 10_000);
     this.#logger = options.logger ?? { error: (message, error) => console.error(message, error), warn: (message, details) => console.warn(message, details) };

@@ -26,6 +26,11 @@ interface Entry {
 const registry = {
   // Configuration mistakes: thrown at start-up, never at request time.
   CELLO_INVALID_OPTION: { status: 500, base: "Error", showCode: false, message: (option: string, why: string) => `Invalid option "${option}": ${why}` },
+  CELLO_UNKNOWN_OPTION: {
+    status: 500, base: "TypeError", showCode: false,
+    message: (what: string, key: string, meant: string | undefined) =>
+      `Unknown option "${key}" for ${what}${meant === undefined ? "" : `: did you mean "${meant}"?`} (options are camelCase; an unknown one would be ignored silently)`,
+  },
   CELLO_SESSION_SECRET_MISSING: {
     status: 500, base: "Error", showCode: false,
     message: () =>

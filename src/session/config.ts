@@ -4,6 +4,8 @@
  */
 import { isCookieDomain, isCookieName, isCookiePath, type SameSite } from "../cookie/cookie.js";
 import { createError } from "../errors.js";
+import { rejectUnknownOptions, SESSION_OPTIONS } from "../known-options.js";
+import { warnPlaceholderSecret } from "./placeholder-warning.js";
 import { CookieStore } from "./stores/cookie-store.js";
 import { MemoryStore } from "./stores/memory-store.js";
 import type { SessionStore } from "./store.js";
@@ -94,6 +96,7 @@ export class SessionConfig {
   readonly #secrets: readonly Uint8Array[];
 
   constructor(options: SessionOptions) {
+    rejectUnknownOptions("SessionConfig", options, SESSION_OPTIONS);
     if (options === null || typeof options !== "object") throw createError("CELLO_SESSION_SECRET_MISSING");
     this.#secrets = normalizeSecrets(options.secret);
 
@@ -157,11 +160,7 @@ function normalizeSecrets(secret: SessionOptions["secret"] | undefined): Uint8Ar
     if (bytes.length < MIN_SECRET_BYTES) throw createError("CELLO_SESSION_SECRET_TOO_SHORT", index, bytes.length);
     if (looksLikePlaceholder(bytes)) {
       if (process.env["NODE_ENV"] === "production") throw createError("CELLO_SESSION_SECRET_PLACEHOLDER", index);
-      process.emitWarning(
-        `cello: session secret #${index} looks like a placeholder (an example string or too few distinct characters). ` +
-          "Anyone who guesses it can forge sessions. Generate one with `openssl rand -base64 48` and keep it in an environment variable.",
-        { code: "CELLO_SESSION_SECRET_PLACEHOLDER" },
-      );
+      warnPlaceholderSecret("secret", index, bytes);
     }
     return bytes;
   });
