@@ -16,6 +16,8 @@ const app = new App({ trustProxy });
 app.enableSessions(
   new SessionConfig({
     secret,
+    // SESSION_DB=sessions.db keeps sessions in SQLite, so (with SESSION_SECRET) they survive a restart; else in memory.
+    ...(process.env.SESSION_DB && { store: new (await import("../dist/session/stores/sqlite-store.js")).SqliteStore({ path: process.env.SESSION_DB }) }),
     maxAge: 86400, // 24 hours
     // The example serves plain HTTP on localhost; behind HTTPS keep the default (secure: true).
     secure: process.env.COOKIE_SECURE === "true",

@@ -192,6 +192,10 @@ const registry = {
     status: 400, base: "Error", showCode: true,
     message: (limit: number) => `Malformed JSON in request body: nested more than ${limit} levels deep`,
   },
+  CELLO_JSON_UNEXPECTED: {
+    status: 400, base: "Error", showCode: true,
+    message: () => "Bad request body: the JSON is not what this route expects",
+  },
   CELLO_UNSUPPORTED_MEDIA_TYPE: { status: 415, base: "Error", showCode: true, message: (why: string) => `Unsupported Media Type: ${why}` },
   CELLO_BAD_REQUEST_TARGET: { status: 400, base: "Error", showCode: true, message: (why: string) => `Bad request target: ${why}` },
   CELLO_BAD_REQUEST_BODY: { status: 400, base: "Error", showCode: true, message: (why: string) => `Bad request body: ${why}` },
