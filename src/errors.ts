@@ -166,6 +166,10 @@ const registry = {
     status: 500, base: "Error", showCode: false,
     message: () => "request.csrfToken is not available: CSRF protection is not enabled. Call app.enableCsrf() before the app starts",
   },
+  CELLO_INVALID_COOKIE: {
+    status: 500, base: "TypeError", showCode: false,
+    message: (name: string, why: string) => `Cannot write cookie "${name}": ${why}`,
+  },
   CELLO_SESSION_VALUE_NOT_JSON: {
     status: 500, base: "TypeError", showCode: false,
     message: (key: string, why: string) => `Session value for "${key}" is not a JSON value: ${why}`,
