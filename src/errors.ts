@@ -248,31 +248,39 @@ type ArgsOf<C extends ErrorCode> = Parameters<Registry[C]["message"]>;
 /** Every error cello made, whatever class it extends: what `instanceof CelloError` checks. */
 const raised = new WeakSet<object>();
 
-function exposed(statusCode: number): boolean {
-  return statusCode < 500 || statusCode === 503;
+/**
+ * The fields every registry kind has, on the chain of the built-in `Base`: a kind based on TypeError
+ * or RangeError is `instanceof TypeError`/`RangeError` and keeps that `name`.
+ */
+function celloKind(Base: new (message?: string, options?: ErrorOptions) => Error) {
+  return class extends Base {
+    /** Stable identifier, e.g. `CELLO_SESSION_SECRET_TOO_SHORT`. */
+    readonly code: ErrorCode;
+    /** The HTTP status this error maps to when it escapes a handler. */
+    readonly statusCode: number;
+    /** Whether a client's JSON error body carries `code` (from the registry entry). */
+    readonly showCode: boolean;
+
+    constructor(code: ErrorCode, statusCode: number, message: string, options?: ErrorOptions) {
+      super(message, options);
+      this.code = code;
+      this.statusCode = statusCode;
+      this.showCode = registry[code].showCode;
+      raised.add(this);
+    }
+
+    /** Whether the message is safe to show to a client (4xx and 503 are; other 5xx are not). */
+    get expose(): boolean {
+      return this.statusCode < 500 || this.statusCode === 503;
+    }
+  };
 }
 
 /** The base of every error cello raises. Branch on {@link CelloError.code}. */
-export class CelloError extends Error {
-  /** Stable identifier, e.g. `CELLO_SESSION_SECRET_TOO_SHORT`. */
-  readonly code: ErrorCode;
-  /** The HTTP status this error maps to when it escapes a handler. */
-  readonly statusCode: number;
-  /** Whether a client's JSON error body carries {@link CelloError.code} (from the registry entry). */
-  readonly showCode: boolean;
-
+export class CelloError extends celloKind(Error) {
   constructor(code: ErrorCode, statusCode: number, message: string, options?: ErrorOptions) {
-    super(message, options);
+    super(code, statusCode, message, options);
     this.name = "CelloError";
-    this.code = code;
-    this.statusCode = statusCode;
-    this.showCode = registry[code].showCode;
-    raised.add(this);
-  }
-
-  /** Whether the message is safe to show to a client (4xx and 503 are; other 5xx are not). */
-  get expose(): boolean {
-    return exposed(this.statusCode);
   }
 
   /**
@@ -287,41 +295,7 @@ export class CelloError extends Error {
   }
 }
 
-// The TypeError and RangeError kinds: the same fields as CelloError on the built-in's prototype chain,
-// so their `name` stays "TypeError"/"RangeError" as for a built-in.
-class CelloTypeError extends TypeError {
-  readonly code: ErrorCode;
-  readonly statusCode: number;
-  readonly showCode: boolean;
-  constructor(code: ErrorCode, statusCode: number, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    this.statusCode = statusCode;
-    this.showCode = registry[code].showCode;
-    raised.add(this);
-  }
-  get expose(): boolean {
-    return exposed(this.statusCode);
-  }
-}
-
-class CelloRangeError extends RangeError {
-  readonly code: ErrorCode;
-  readonly statusCode: number;
-  readonly showCode: boolean;
-  constructor(code: ErrorCode, statusCode: number, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.code = code;
-    this.statusCode = statusCode;
-    this.showCode = registry[code].showCode;
-    raised.add(this);
-  }
-  get expose(): boolean {
-    return exposed(this.statusCode);
-  }
-}
-
-const classes = { Error: CelloError, TypeError: CelloTypeError, RangeError: CelloRangeError } as const;
+const classes = { Error: CelloError, TypeError: celloKind(TypeError), RangeError: celloKind(RangeError) } as const;
 
 function build<C extends ErrorCode>(code: C, args: ArgsOf<C>, options?: ErrorOptions): CelloError {
   const entry: Entry = registry[code];
