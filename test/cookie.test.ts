@@ -41,6 +41,7 @@ describe("parseCookies", () => {
     assert.equal(parsed["a"], "1");
     assert.equal(parsed["b"], "AB");
     assert.equal(parsed["c"], "%E0%A4%A", "a malformed escape is kept as sent");
+    // biome-ignore lint/suspicious/noProto: a cookie named __proto__, kept as data.
     assert.equal(parsed["__proto__"], "p");
     assert.equal("toString" in parsed, false, "nothing inherited from Object.prototype");
   });
