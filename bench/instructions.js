@@ -47,7 +47,9 @@ if (spawnSync("callgrind_control", ["-h"]).error || spawnSync("valgrind", ["--ve
 
 const scratch = mkdtempSync(join(tmpdir(), "cello-callgrind-"));
 const children = [];
-process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
+process.on("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+});
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => process.exit(130));
 
 /** Sends `count` requests of the target's kind over `concurrency` keep-alive connections; every answer must be 200. */

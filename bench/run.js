@@ -44,7 +44,9 @@ if (spawnSync("wrk", ["--version"]).error) {
 const targets = TARGETS.filter((t) => t.baseline || !only || only.test(t.name));
 const scratch = mkdtempSync(join(tmpdir(), "cello-bench-"));
 const children = [];
-process.on("exit", () => children.forEach((c) => c.kill("SIGKILL")));
+process.on("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+});
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => process.exit(130));
 
 async function start(target, port) {

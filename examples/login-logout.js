@@ -16,6 +16,8 @@ const app = new App({ trustProxy });
 app.enableSessions(
   new SessionConfig({
     secret,
+    // SESSION_DB=sessions.db keeps sessions in SQLite, so (with SESSION_SECRET) they survive a restart; else in memory.
+    ...(process.env.SESSION_DB && { store: new (await import("../dist/session/stores/sqlite-store.js")).SqliteStore({ path: process.env.SESSION_DB }) }),
     maxAge: 86400, // 24 hours
     // The example serves plain HTTP on localhost; behind HTTPS keep the default (secure: true).
     secure: process.env.COOKIE_SECURE === "true",
@@ -185,7 +187,7 @@ app.post("/logout", (request) => {
 // app.sessions.destroy() only revokes a session of the user it is given, so a forged form cannot
 // log anyone else out.
 
-const when = (ms) => new Date(ms).toISOString().replace("T", " ").slice(0, 16) + " UTC";
+const when = (ms) => `${new Date(ms).toISOString().replace("T", " ").slice(0, 16)} UTC`;
 
 app.get("/sessions", async (request) => {
   const userId = request.session.get("user_id");

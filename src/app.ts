@@ -16,6 +16,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CelloError, createError } from "./errors.js";
+import { rejectUnknownOptions } from "./known-options.js";
 import { toResponse, type HandlerResult } from "./http/result.js";
 import type { RequestSource } from "./http/request-source.js";
 import { parseTarget, type Target } from "./http/target.js";
@@ -116,6 +117,7 @@ export class App {
   readonly #answerMiss: Terminal = (request) => this.#notFound(request.path);
 
   constructor(options: AppOptions = {}) {
+    rejectUnknownOptions("App", options, APP_OPTIONS);
     this.#bodyLimit = positiveInteger("bodyLimit", options.bodyLimit, 1024 * 1024);
     this.#shutdownTimeout = positiveInteger("shutdownTimeout", options.shutdownTimeout, 10_000);
     this.#logger = options.logger ?? { error: (message, error) => console.error(message, error), warn: (message, details) => console.warn(message, details) };
@@ -477,12 +479,7 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
  * 404, 405, 500 and the app's own HttpErrors carry the message alone.
  */
 function errorJson(error: CelloError): Response {
-  const plain =
-    error.code === "CELLO_HTTP_ERROR" ||
-    error.code === "CELLO_NOT_FOUND" ||
-    error.code === "CELLO_METHOD_NOT_ALLOWED" ||
-    error.code === "CELLO_INTERNAL";
-  const body = plain ? { error: error.message } : { error: error.message, code: error.code };
+  const body = error.showCode ? { error: error.message, code: error.code } : { error: error.message };
   return new Response(JSON.stringify(body), error.statusCode, JSON_TYPE);
 }
 
@@ -509,3 +506,11 @@ function stopListening(server: Server, callback: (error?: Error) => void): void 
     Reflect.deleteProperty(server, "closeIdleConnections");
   }
 }
+
+/** Every {@link AppOptions} key. */
+const APP_OPTIONS = {
+  bodyLimit: true,
+  shutdownTimeout: true,
+  logger: true,
+  trustProxy: true,
+} as const satisfies Record<keyof AppOptions, true>;

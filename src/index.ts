@@ -17,7 +17,7 @@ export { parseCookies, serializeCookie, type CookieOptions, type CookieRecord, t
 export { CsrfConfig, type CsrfOptions } from "./csrf/config.js";
 export type { HstsOptions, SecurityHeadersOptions } from "./security-headers.js";
 export { SessionConfig, type SessionOptions, type Secret } from "./session/config.js";
-export { Session, type SessionData, type SessionKey, type SessionValue } from "./session/session.js";
+export { Session, type NotAJsonType, type SessionData, type SessionEntry, type SessionKey, type SessionObject, type SessionValue } from "./session/session.js";
 export type { JsonValue } from "./session/json-value.js";
 export { SessionManager, type DestroyAllOptions, type ListOptions } from "./session/manager.js";
 export { MemoryStore, type MemoryStoreOptions } from "./session/stores/memory-store.js";

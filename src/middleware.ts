@@ -46,5 +46,5 @@ export function markRequestFailed(request: Request): void {
  * throw reaches it ("a handler that throws commits nothing").
  */
 export function requestFailed(request: Request): boolean {
-  return failedRequests !== undefined && failedRequests.has(request);
+  return failedRequests?.has(request) === true;
 }

@@ -119,7 +119,7 @@ export function secretFingerprint(config: SessionConfig | undefined): string | n
 export function runWorkers(host: ClusterHost, options: ListenOptions, count: number): Promise<RunningServer | RunningCluster> {
   checkStore(host.sessionConfig, count);
   if (isClusterWorker()) return runWorker(host, options);
-  return runPrimary(host, options, count);
+  return runPrimary(host, count);
 }
 
 /** Sessions in a store only one process sees would vanish whenever the next request reaches another worker. */
@@ -227,7 +227,8 @@ interface Slot {
   listening: boolean;
 }
 
-function runPrimary(host: ClusterHost, options: ListenOptions, count: number): Promise<RunningCluster> {
+// The primary binds nothing: each worker runs the same script and listens with the same options.
+function runPrimary(host: ClusterHost, count: number): Promise<RunningCluster> {
   const log = host.logger;
   const fingerprint = secretFingerprint(host.sessionConfig);
   const env: Record<string, string> = { [WORKER_ENV]: "1" };
@@ -265,7 +266,7 @@ function runPrimary(host: ClusterHost, options: ListenOptions, count: number): P
           log.error(error.message, error);
           worker.process.kill("SIGKILL");
         } else if (message.cello === "failed") {
-          const error = Object.assign(new Error(`cello: a worker could not listen: ${message.message}`), { code: message.code });
+          const error = createError("CELLO_WORKER_LISTEN_FAILED", message.code ?? "unknown", message.message);
           if (!started) refuse(error);
         } else if (message.cello === "listening") {
           slot.listening = true;

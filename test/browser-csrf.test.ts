@@ -14,10 +14,11 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { App, CsrfConfig, MemoryStore, Response, SessionConfig, type RunningServer } from "../src/index.js";
 import { SECRET } from "./helpers/session-app.js";
+import { describeUnless } from "./helpers/skip.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 let skip: string | false = false;
@@ -76,7 +77,7 @@ async function bank(protect: boolean): Promise<Bank> {
   return { server, url: `http://app.localhost:${server.port}`, transfers, refusals, store };
 }
 
-describe("CSRF protection in a real browser", { skip }, () => {
+describeUnless(skip, "CSRF protection in a real browser", () => {
   let browser: Browser;
   let protectedBank: Bank;
   let openBank: Bank;
@@ -203,7 +204,7 @@ fetch(${JSON.stringify(`${req.query["target"]}/transfer`)}, { method: "POST", cr
   });
 });
 
-describe("the example app, clicked through in a real browser", { skip }, () => {
+describeUnless(skip, "the example app, clicked through in a real browser", () => {
   let browser: Browser;
   let child: ChildProcess;
   let base: string;

@@ -7,11 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { chromium, type Browser } from "playwright-core";
 import { App, Response, SessionConfig, MemoryStore } from "../src/index.js";
 import { serve, type Served } from "./helpers/http.js";
 import { SECRET } from "./helpers/session-app.js";
+import { describeUnless } from "./helpers/skip.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 let skip: string | false = false;
@@ -23,7 +24,7 @@ if (!existsSync(CHROMIUM)) {
 const page = (title: string, body: string) =>
   Response.html(`<!doctype html><html><head><title>${title}</title></head><body>${body}</body></html>`);
 
-describe("sessions in a real browser", { skip }, () => {
+describeUnless(skip, "sessions in a real browser", () => {
   let browser: Browser;
   let site: Served;
   let other: Served;

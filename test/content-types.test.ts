@@ -108,7 +108,7 @@ describe("content types: json() and form() parse only their own media types", ()
       const res = await post("/echo", "[".repeat(depth) + "]".repeat(depth), "application/json");
       assert.equal(res.status, 400, `depth ${depth}`);
       assert.equal(((await res.json()) as any).code, "CELLO_JSON_TOO_DEEP");
-      const objects = await post("/echo", '{"a":'.repeat(depth) + "1" + "}".repeat(depth), "application/json");
+      const objects = await post("/echo", `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`, "application/json");
       assert.equal(objects.status, 400, `object depth ${depth}`);
     }
     assert.deepEqual(logged, [], "nothing reached the 500 path");
@@ -116,7 +116,7 @@ describe("content types: json() and form() parse only their own media types", ()
     // 256 levels are fine, and brackets inside strings (escaped quotes included) do not count.
     const deepest = "[".repeat(256) + "]".repeat(256);
     assert.equal((await post("/echo", deepest, "application/json")).status, 200);
-    const brackets = JSON.stringify({ s: '\\"' + "[{".repeat(400), t: "é[" });
+    const brackets = JSON.stringify({ s: `\\"${"[{".repeat(400)}`, t: "é[" });
     const res = await post("/echo", brackets, "application/json");
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { received: JSON.parse(brackets) });

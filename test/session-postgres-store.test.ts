@@ -12,6 +12,7 @@ import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.
 import { sessionAdminSuite } from "./session-admin-suite.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
+import { describeUnless } from "./helpers/skip.js";
 
 const unavailable = await postgresUnavailable();
 
@@ -384,7 +385,7 @@ if (unavailable !== null) {
   });
 
   const noServer = OwnPostgres.unavailable();
-  describe("PostgresStore outage and recovery (a private PostgreSQL server stopped and restarted)", { skip: noServer ?? false }, () => {
+  describeUnless(noServer, "PostgresStore outage and recovery (a private PostgreSQL server stopped and restarted)", () => {
     let own: OwnPostgres;
     let pool: pg.Pool;
     before(async () => {

@@ -33,10 +33,12 @@ for (const [name, makeStore] of [
       const headerChar = fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c));
       await fc.assert(
         fc.asyncProperty(fc.string({ unit: headerChar, maxLength: 200 }), async (header) => {
+          // A random string that happens to carry the valid cookie is out of this property's scope.
+          fc.pre(!header.includes(valid));
           const body = await probe(`session_id=${header}`);
           assert.equal(body.size, 0);
           const whole = await probe(header);
-          assert.equal(whole.size, header.includes(valid) ? whole.size : 0);
+          assert.equal(whole.size, 0);
         }),
         { numRuns: 150 },
       );

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { SqliteStore } from "../src/session/stores/sqlite-store.js";
-import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
+import { assertSessionSurvivesRestart } from "./helpers/session-app.js";
 import { sessionAdminSuite } from "./session-admin-suite.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";

@@ -2,7 +2,7 @@
 import { createServer } from "node:http";
 
 const port = Number(process.argv[2]);
-createServer((req, res) => {
+createServer((_req, res) => {
   res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
   res.end(JSON.stringify({ hello: "world" }));
 }).listen(port, "127.0.0.1", () => console.log("ready"));

@@ -4,7 +4,7 @@
  */
 import { createRequire } from "node:module";
 import { validateHeaderName, validateHeaderValue } from "node:http";
-import { CelloError, createError } from "../errors.js";
+import { CelloError, createCausedError, createError } from "../errors.js";
 import { isTargetedCacheControl, privateCacheControl } from "../http/no-shared-caching.js";
 import { varyWith } from "../http/vary.js";
 import type { Logger } from "../logger.js";
@@ -16,7 +16,7 @@ export function requireFramework(what: string, pkg: string): void {
   try {
     createRequire(import.meta.url).resolve(pkg);
   } catch (error) {
-    throw Object.assign(createError("CELLO_MISSING_DRIVER", what, pkg), { cause: error });
+    throw createCausedError(error, "CELLO_MISSING_DRIVER", what, pkg);
   }
 }
 

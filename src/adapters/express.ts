@@ -22,6 +22,7 @@
  * handler makes every thrown error commit nothing, 4xx included.
  */
 import type { ErrorRequestHandler, NextFunction, Request as ExpressRequest, Response as ExpressResponse, RequestHandler } from "express";
+import { createError } from "../errors.js";
 import type { ServerResponse } from "node:http";
 import { SessionConfig } from "../session/config.js";
 import { SessionEngine } from "../session/engine.js";
@@ -80,7 +81,7 @@ const FAILED = 3;
 type Call = [fn: (...args: unknown[]) => unknown, args: unknown[]];
 
 export function sessions(config: SessionConfig, options: ExpressSessionsOptions = {}): ExpressSessions {
-  if (!(config instanceof SessionConfig)) throw new TypeError('sessions() takes a SessionConfig: sessions(new SessionConfig({ secret, ... }))');
+  if (!(config instanceof SessionConfig)) throw createError("CELLO_ADAPTER_CONFIG_REQUIRED", "sessions()");
   const engine = new SessionEngine(config);
   const log = new FailureLog(options.logger ?? consoleLogger);
 

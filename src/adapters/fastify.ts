@@ -14,6 +14,7 @@
  * the request). A store outage, at load or commit, goes through Fastify's error path as a 503.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { createError } from "../errors.js";
 import { SessionConfig } from "../session/config.js";
 import { SessionEngine } from "../session/engine.js";
 import { SessionManager } from "../session/manager.js";
@@ -52,7 +53,7 @@ const sendable = (reply: FastifyReply): void => assertNodeSendable(reply.statusC
 
 /** The plugin: `fastify.register(sessions, config)`. Applies to the whole app (not encapsulated). */
 export async function sessions(fastify: FastifyInstance, config: SessionConfig): Promise<void> {
-  if (!(config instanceof SessionConfig)) throw new TypeError("fastify.register(sessions, config) takes a SessionConfig: new SessionConfig({ secret, ... })");
+  if (!(config instanceof SessionConfig)) throw createError("CELLO_ADAPTER_CONFIG_REQUIRED", "fastify.register(sessions, config)");
   const engine = new SessionEngine(config);
   fastify.decorate("sessions", new SessionManager(config));
   fastify.decorateRequest("session", null as unknown as Session);

@@ -14,6 +14,7 @@
  * response is cello's JSON error, so the app's `onError` sees it like any other.
  */
 import type { Context, MiddlewareHandler } from "hono";
+import { createError } from "../errors.js";
 import { SessionConfig } from "../session/config.js";
 import { SessionEngine } from "../session/engine.js";
 import { SessionManager } from "../session/manager.js";
@@ -66,7 +67,7 @@ function writeHeaders(c: Context, slot: SessionSlot): void {
 }
 
 export function sessions(config: SessionConfig): HonoSessions {
-  if (!(config instanceof SessionConfig)) throw new TypeError("sessions() takes a SessionConfig: sessions(new SessionConfig({ secret, ... }))");
+  if (!(config instanceof SessionConfig)) throw createError("CELLO_ADAPTER_CONFIG_REQUIRED", "sessions()");
   const engine = new SessionEngine(config);
   const middleware: MiddlewareHandler = async (c, next) => {
     const loaded = engine.load(c.req.header("cookie"));

@@ -4,6 +4,7 @@
  * RFC 6265 §4.1.1 (server syntax) and §5.2 (user-agent parsing).
  */
 import { parse, serialize } from "cookie";
+import { createCausedError } from "../errors.js";
 
 /** A parsed Cookie header: a null-prototype record, so `__proto__` or `constructor` are plain names. */
 export type CookieRecord = Record<string, string>;
@@ -90,8 +91,19 @@ export function readRawCookies(header: string | undefined, name: string): string
   return values;
 }
 
-/** Serializes one Set-Cookie header value. Throws a TypeError for a name or attribute outside the grammar. */
+/**
+ * Serializes one Set-Cookie header value. Throws `CELLO_INVALID_COOKIE` (a TypeError) for a name,
+ * value or attribute outside the grammar, with the cookie library's error as its cause.
+ */
 export function serializeCookie(name: string, value: string, options: CookieOptions = {}): string {
+  try {
+    return serializeChecked(name, value, options);
+  } catch (error) {
+    throw createCausedError(error, "CELLO_INVALID_COOKIE", String(name), error instanceof Error ? error.message : String(error));
+  }
+}
+
+function serializeChecked(name: string, value: string, options: CookieOptions): string {
   const expires =
     options.expires ?? (options.maxAge !== undefined ? new Date(Date.now() + options.maxAge * 1000) : undefined);
   return serialize(name, value, {

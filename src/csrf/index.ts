@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "../logger.js";
 import type { Middleware } from "../middleware.js";
 import type { SessionConfig } from "../session/config.js";
+import { createError } from "../errors.js";
 import { secretsOf } from "../session/secrets.js";
 import { CsrfConfig } from "./config.js";
 import { csrfMiddleware } from "./protector.js";
@@ -14,7 +15,7 @@ import { CsrfTokens } from "./tokens.js";
  */
 export function createCsrfMiddleware(config: CsrfConfig | undefined, sessions: SessionConfig | undefined, logger: Logger): Middleware {
   const resolved = config ?? new CsrfConfig();
-  if (!(resolved instanceof CsrfConfig)) throw new TypeError("app.enableCsrf() takes a CsrfConfig: app.enableCsrf(new CsrfConfig({ ... }))");
+  if (!(resolved instanceof CsrfConfig)) throw createError("CELLO_CSRF_CONFIG_REQUIRED");
   const own = secretsOf(resolved);
   const secrets = own ?? (sessions === undefined ? undefined : secretsOf(sessions)) ?? [randomBytes(32)];
   if (resolved.requireToken && own === undefined && sessions === undefined) {

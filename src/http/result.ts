@@ -11,6 +11,7 @@ export type HandlerResult =
   | boolean
   | null
   | undefined
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing (`() => {}`) answers 204.
   | void
   | readonly unknown[]
   | AsyncIterable<Uint8Array | string>

@@ -94,7 +94,7 @@ function isDotSegmentAt(url: string, i: number): boolean {
   let next = url.charCodeAt(i + 1);
   if (next === DOT) next = url.charCodeAt(i + 2);
   // NaN past the end: the segment ends there.
-  return next !== next || next === SLASH || next === QUESTION;
+  return Number.isNaN(next) || next === SLASH || next === QUESTION;
 }
 
 /** The slow path, for a path holding escapes: decodes it (see the module comment) or refuses it. */

@@ -4,6 +4,8 @@
  */
 import { isCookieDomain, isCookieName, isCookiePath, type SameSite } from "../cookie/cookie.js";
 import { createError } from "../errors.js";
+import { rejectUnknownOptions } from "../known-options.js";
+import { warnPlaceholderSecret } from "./placeholder-warning.js";
 import { CookieStore } from "./stores/cookie-store.js";
 import { MemoryStore } from "./stores/memory-store.js";
 import { keepSecrets } from "./secrets.js";
@@ -103,6 +105,7 @@ export class SessionConfig {
   readonly clock: () => number;
 
   constructor(options: SessionOptions) {
+    rejectUnknownOptions("SessionConfig", options, SESSION_OPTIONS);
     if (options === null || typeof options !== "object") throw createError("CELLO_SESSION_SECRET_MISSING");
     // Kept off the object (src/session/secrets.ts): nothing public can read the raw secret.
     keepSecrets(this, normalizeSecrets(options.secret));
@@ -166,11 +169,7 @@ function normalizeSecrets(secret: SessionOptions["secret"] | undefined): Uint8Ar
     if (bytes.length < MIN_SECRET_BYTES) throw createError("CELLO_SESSION_SECRET_TOO_SHORT", index, bytes.length);
     if (looksLikePlaceholder(bytes)) {
       if (process.env["NODE_ENV"] === "production") throw createError("CELLO_SESSION_SECRET_PLACEHOLDER", index);
-      process.emitWarning(
-        `cello: session secret #${index} looks like a placeholder (an example string or too few distinct characters). ` +
-          "Anyone who guesses it can forge sessions. Generate one with `openssl rand -base64 48` and keep it in an environment variable.",
-        { code: "CELLO_SESSION_SECRET_PLACEHOLDER" },
-      );
+      warnPlaceholderSecret("secret", index, bytes);
     }
     return bytes;
   });
@@ -268,3 +267,24 @@ function checkSessionStore(value: unknown, byUser: boolean): asserts value is Se
     }
   }
 }
+
+/** Every {@link SessionOptions} key. */
+const SESSION_OPTIONS = {
+  secret: true,
+  cookieName: true,
+  maxAge: true,
+  httpOnly: true,
+  secure: true,
+  sameSite: true,
+  path: true,
+  domain: true,
+  partitioned: true,
+  rolling: true,
+  absoluteTimeout: true,
+  maxSessionSize: true,
+  store: true,
+  userKey: true,
+  metadata: true,
+  storeTimeout: true,
+  clock: true,
+} as const satisfies Record<keyof SessionOptions, true>;

@@ -25,9 +25,8 @@ export function toJsonText(key: string, value: unknown): string {
 }
 
 function fail(key: string, why: string): never {
-  const error = createError("CELLO_SESSION_VALUE_NOT_JSON", key, why);
-  // Surface it as a TypeError (the caller passed the wrong kind of value) while keeping the code.
-  throw Object.assign(new TypeError(error.message), { code: error.code });
+  // A TypeError (the registry's base for this code): the caller passed the wrong kind of value.
+  throw createError("CELLO_SESSION_VALUE_NOT_JSON", key, why);
 }
 
 function assertJson(key: string, value: unknown, ancestors: object[], where: string): void {

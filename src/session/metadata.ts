@@ -56,7 +56,6 @@ export function sessionMeta(client: ClientFacts, data: ReadonlyMap<string, strin
 export function checkLabel(label: unknown): asserts label is string {
   // eslint-disable-next-line no-control-regex
   if (typeof label !== "string" || label === "" || label.length > MAX_LABEL || /[\u0000-\u001f\u007f]/.test(label)) {
-    const error = createError("CELLO_SESSION_LABEL_INVALID", MAX_LABEL);
-    throw Object.assign(new TypeError(error.message), { code: error.code });
+    throw createError("CELLO_SESSION_LABEL_INVALID", MAX_LABEL);
   }
 }

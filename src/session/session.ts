@@ -17,14 +17,45 @@ import { checkLabel, LABEL_KEY } from "./metadata.js";
  * ```
  * after which `request.session.get("user_id")` is typed `string | undefined`.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+// biome-ignore lint/suspicious/noEmptyInterface: empty on purpose, for apps to augment (declaration merging).
 export interface SessionData {}
 
-type Shape = keyof SessionData extends never ? Record<string, JsonValue> : SessionData;
+/** Whether the app declared its own {@link SessionData}. */
+type Declared = keyof SessionData extends never ? false : true;
+type Shape = Declared extends false ? Record<string, JsonValue> : SessionData;
 /** A key of the session data. */
 export type SessionKey = keyof Shape & string;
-/** The value type stored under `K`. */
-export type SessionValue<K extends SessionKey> = Shape[K];
+
+/**
+ * `true` when some part of `T` would not come back from the store as itself: functions, `Date`
+ * (methods), `Map`, `Set`, `bigint`, `symbol`, `undefined`. Optional properties are fine (JSON drops them).
+ */
+type NotJson<T> = T extends string | number | boolean | null
+  ? false
+  : T extends readonly (infer U)[]
+    ? NotJson<U>
+    : T extends (...args: never[]) => unknown
+      ? true
+      : T extends object
+        ? { [P in keyof T]-?: NotJson<Exclude<T[P], undefined>> }[keyof T]
+        : true;
+
+/** What a key declared with a type JSON cannot carry accepts: nothing, so `set()` does not compile. */
+export interface NotAJsonType<T> {
+  readonly "cello: this SessionData key is declared with a type JSON cannot carry (use a string, number, boolean, null, array or plain object)": T;
+}
+
+/** The value type stored under `K` (a declared non-JSON type becomes {@link NotAJsonType}). */
+export type SessionValue<K extends SessionKey> = Declared extends false
+  ? Shape[K]
+  : true extends NotJson<Exclude<SessionData[K & keyof SessionData], undefined>>
+    ? NotAJsonType<SessionData[K & keyof SessionData]>
+    : Shape[K];
+
+/** One `[key, value]` pair of {@link Session.entries}, typed per key when SessionData is declared. */
+export type SessionEntry = Declared extends false ? [string, JsonValue] : { [K in SessionKey]: [K, SessionValue<K>] }[SessionKey];
+/** {@link Session.toJSON}'s result: the declared keys, each optional. */
+export type SessionObject = Declared extends false ? Record<string, JsonValue> : { [K in SessionKey]?: SessionValue<K> };
 
 /**
  * Data keys starting with this are cello's own (flash messages); apps cannot set them. U+001F (unit
@@ -173,27 +204,27 @@ export class Session {
   }
 
   /** The keys (flash messages not included). */
-  keys(): IterableIterator<string> {
+  keys(): IterableIterator<SessionKey> {
     this.#accessed = true;
-    return [...this.#allKeys()].filter((key) => !key.startsWith(RESERVED))[Symbol.iterator]();
+    return [...this.#allKeys()].filter((key) => !key.startsWith(RESERVED))[Symbol.iterator]() as IterableIterator<SessionKey>;
   }
 
-  /** [key, value] pairs (flash messages not included). */
-  entries(): IterableIterator<[string, JsonValue]> {
-    const pairs: [string, JsonValue][] = [];
-    for (const key of this.keys()) pairs.push([key, this.get(key as SessionKey) as JsonValue]);
-    return pairs[Symbol.iterator]();
+  /** [key, value] pairs (flash messages not included), typed per key when SessionData is declared. */
+  entries(): IterableIterator<SessionEntry> {
+    const pairs: [string, unknown][] = [];
+    for (const key of this.keys()) pairs.push([key, this.get(key)]);
+    return (pairs as SessionEntry[])[Symbol.iterator]();
   }
 
-  [Symbol.iterator](): IterableIterator<[string, JsonValue]> {
+  [Symbol.iterator](): IterableIterator<SessionEntry> {
     return this.entries();
   }
 
   /** The data as a plain (null-prototype) object, e.g. for `JSON.stringify(request.session)`. */
-  toJSON(): Record<string, JsonValue> {
-    const out = Object.create(null) as Record<string, JsonValue>;
+  toJSON(): SessionObject {
+    const out = Object.create(null) as Record<string, unknown>;
     for (const [key, value] of this.entries()) out[key] = value;
-    return out;
+    return out as SessionObject;
   }
 
   /**
@@ -321,8 +352,7 @@ const EMPTY: Readonly<Record<string, string>> = Object.freeze(Object.create(null
 
 function checkKey(key: string): void {
   if (typeof key !== "string" || key.startsWith(RESERVED)) {
-    const error = createError("CELLO_SESSION_VALUE_NOT_JSON", String(key), "keys must be strings not starting with U+001F");
-    throw Object.assign(new TypeError(error.message), { code: error.code });
+    throw createError("CELLO_SESSION_VALUE_NOT_JSON", String(key), "keys must be strings not starting with U+001F");
   }
 }
 

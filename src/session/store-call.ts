@@ -3,12 +3,11 @@
  * (rejection, throw, timeout) becomes one error, `CELLO_SESSION_STORE_UNAVAILABLE` (503). A store
  * outage must never look like an empty session: that would log users out and drop their writes.
  */
-import { CelloError, createError } from "../errors.js";
+import { type CelloError, createCausedError, createError } from "../errors.js";
 import type { Awaitable } from "./store.js";
 
 function unavailable(cause: unknown): CelloError {
-  const error = createError("CELLO_SESSION_STORE_UNAVAILABLE");
-  return new CelloError(error.code, error.statusCode, error.message, { cause });
+  return createCausedError(cause, "CELLO_SESSION_STORE_UNAVAILABLE");
 }
 
 interface Pending {
@@ -77,7 +76,7 @@ class Deadlines {
       if (pending.deadline > now) break;
       if (!pending.settled) {
         pending.settled = true;
-        pending.reject(unavailable(new Error(`session store did not answer within ${this.#timeout} ms`)));
+        pending.reject(unavailable(createError("CELLO_SESSION_STORE_TIMEOUT", this.#timeout)));
       }
     }
     this.#dropSettled();

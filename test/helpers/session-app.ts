@@ -1,5 +1,5 @@
 /** A session test app with one route per session operation, served on a real socket by any host. */
-import { App, SessionConfig, type SessionManager, type SessionOptions, type SessionStore, type CookieStore } from "../../src/index.js";
+import { type App, SessionConfig, type SessionManager, type SessionOptions, type SessionStore, type CookieStore } from "../../src/index.js";
 import { client, manualClock, type Served } from "./http.js";
 import { host, sessionRoutes, TRAITS, type HostName, type HostTraits } from "./session-hosts.js";
 

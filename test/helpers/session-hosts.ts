@@ -28,6 +28,8 @@ export interface HostTraits {
    * uses it), and otherwise skips the commit only for a 5xx answer.
    */
   readonly knowsThrownHttpErrors: boolean;
+  /** Whether a thrown cello HttpError is answered with its own status (default true). */
+  readonly answersHttpError?: boolean;
 }
 
 export const TRAITS: Record<HostName, HostTraits> = {
@@ -35,7 +37,8 @@ export const TRAITS: Record<HostName, HostTraits> = {
   fetch: { knowsThrownHttpErrors: true },
   express: { knowsThrownHttpErrors: true },
   fastify: { knowsThrownHttpErrors: true },
-  hono: { knowsThrownHttpErrors: true },
+  // A cello HttpError thrown in a Hono handler is Hono's unknown error: a 500 (Hono answers its own HTTPException).
+  hono: { knowsThrownHttpErrors: true, answersHttpError: false },
 };
 
 /** What a route sees, the same on every host. */
@@ -68,8 +71,8 @@ export function sessionRoutes(): Route[] {
   const gate = (name: string) => {
     let entry = gates.get(name);
     if (entry === undefined) {
-      let arrive = () => undefined as void;
-      let open = () => undefined as void;
+      let arrive: () => void = () => undefined;
+      let open: () => void = () => undefined;
       const arrived = new Promise<void>((resolve) => (arrive = resolve));
       const opened = new Promise<void>((resolve) => (open = resolve));
       gates.set(name, (entry = { arrived, arrive, opened, open }));

@@ -37,7 +37,7 @@
  */
 import { createRequire } from "node:module";
 import type { Pool, PoolClient, QueryConfig, QueryResult } from "pg";
-import { createError } from "../../errors.js";
+import { createCausedError, createError } from "../../errors.js";
 import type { NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord, SessionStore } from "../store.js";
 
 // Importing `cello/postgres` without its driver fails here, saying what to install. The store uses
@@ -45,7 +45,7 @@ import type { NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord,
 try {
   createRequire(import.meta.url).resolve("pg");
 } catch (error) {
-  throw Object.assign(createError("CELLO_MISSING_DRIVER", "cello/postgres (PostgresStore)", "pg"), { cause: error });
+  throw createCausedError(error, "CELLO_MISSING_DRIVER", "cello/postgres (PostgresStore)", "pg");
 }
 
 export interface PostgresStoreOptions {

@@ -48,7 +48,7 @@
  */
 import { createRequire } from "node:module";
 import type { Cluster, Redis } from "ioredis";
-import { createError } from "../../errors.js";
+import { createCausedError, createError } from "../../errors.js";
 import type { NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord, SessionStore } from "../store.js";
 
 // Importing `cello/redis` without its driver fails here, saying what to install. The store uses the
@@ -56,7 +56,7 @@ import type { NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord,
 try {
   createRequire(import.meta.url).resolve("ioredis");
 } catch (error) {
-  throw Object.assign(createError("CELLO_MISSING_DRIVER", "cello/redis (RedisStore)", "ioredis"), { cause: error });
+  throw createCausedError(error, "CELLO_MISSING_DRIVER", "cello/redis (RedisStore)", "ioredis");
 }
 
 export interface RedisStoreOptions {
@@ -345,7 +345,7 @@ export class RedisStore implements SessionStore {
 }
 
 function checkExec(results: [Error | null, unknown][] | null): void {
-  if (results === null) throw new Error("Redis transaction aborted");
+  if (results === null) throw createError("CELLO_REDIS_TRANSACTION_ABORTED");
   for (const [error] of results) if (error) throw error;
 }
 

@@ -28,7 +28,7 @@
  */
 import { createRequire } from "node:module";
 import type BetterSqlite3 from "better-sqlite3";
-import { createError } from "../../errors.js";
+import { createCausedError, createError } from "../../errors.js";
 import type { NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord, SessionStore } from "../store.js";
 import { RecentRecords } from "./recent-records.js";
 
@@ -40,8 +40,7 @@ function loadDriver(): DatabaseConstructor {
   try {
     return createRequire(import.meta.url)("better-sqlite3") as DatabaseConstructor;
   } catch (error) {
-    const missing = createError("CELLO_MISSING_DRIVER", "cello/sqlite (SqliteStore)", "better-sqlite3@12");
-    throw Object.assign(missing, { cause: error });
+    throw createCausedError(error, "CELLO_MISSING_DRIVER", "cello/sqlite (SqliteStore)", "better-sqlite3@12");
   }
 }
 
