@@ -103,7 +103,9 @@ function lastDump(pid) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const targets = TARGETS.filter((t) => t.baseline || !only || only.test(t.name));
-console.log(`node ${process.version}; callgrind; ${warmup} warm-up requests, then batches of ${requests} until ${repeat} agree; ${concurrency} connections\n`);
+console.log(
+  `node ${process.version}; callgrind; ${warmup} warm-up requests, then batches of ${requests} until ${repeat} agree; ${concurrency} connections\n`,
+);
 const results = [];
 let port = 19_000 + Math.floor(Math.random() * 1000);
 for (const target of targets) {
@@ -146,10 +148,14 @@ for (const target of targets) {
 
 const raw = results.find((r) => r.target.baseline);
 const width = Math.max(...results.map((r) => r.target.name.length));
-console.log(`\nmedian of the last ${repeat} batches; spread = their (max - min) / min; ratio = raw node:http's instructions per request ÷ the target's (higher is lighter)\n`);
+console.log(
+  `\nmedian of the last ${repeat} batches; spread = their (max - min) / min; ratio = raw node:http's instructions per request ÷ the target's (higher is lighter)\n`,
+);
 console.log(`${"target".padEnd(width)}  instr/req   ratio  spread`);
 for (const r of results) {
   const ratio = raw ? (raw.perRequest / r.perRequest).toFixed(2) : "–";
-  console.log(`${r.target.name.padEnd(width)}  ${String(Math.round(r.perRequest)).padStart(9)}  ${ratio.padStart(5)}×  ${(r.spread * 100).toFixed(1).padStart(5)}%`);
+  console.log(
+    `${r.target.name.padEnd(width)}  ${String(Math.round(r.perRequest)).padStart(9)}  ${ratio.padStart(5)}×  ${(r.spread * 100).toFixed(1).padStart(5)}%`,
+  );
 }
 process.exit(0);

@@ -107,7 +107,9 @@ for (const [index, target] of targets.entries()) {
   }
 }
 
-console.log(`node ${process.version}; wrk -t1 -c${connections} -d${duration}s; ${rounds} rounds; ${pin ? "servers pinned to core 1, wrk to core 0" : "no pinning"}\n`);
+console.log(
+  `node ${process.version}; wrk -t1 -c${connections} -d${duration}s; ${rounds} rounds; ${pin ? "servers pinned to core 1, wrk to core 0" : "no pinning"}\n`,
+);
 // Every server is stopped (SIGSTOP) except while it is measured: they all share one core, and an idle
 // Node process is not idle for long after a load run (V8's memory reducer runs a full GC a few seconds
 // later, timers fire), which would be charged to whichever target runs then.

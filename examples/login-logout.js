@@ -17,7 +17,9 @@ app.enableSessions(
   new SessionConfig({
     secret,
     // SESSION_DB=sessions.db keeps sessions in SQLite, so (with SESSION_SECRET) they survive a restart; else in memory.
-    ...(process.env.SESSION_DB && { store: new (await import("../dist/session/stores/sqlite-store.js")).SqliteStore({ path: process.env.SESSION_DB }) }),
+    ...(process.env.SESSION_DB && {
+      store: new (await import("../dist/session/stores/sqlite-store.js")).SqliteStore({ path: process.env.SESSION_DB }),
+    }),
     maxAge: 86400, // 24 hours
     // The example serves plain HTTP on localhost; behind HTTPS keep the default (secure: true).
     secure: process.env.COOKIE_SECURE === "true",
@@ -143,12 +145,14 @@ app.get("/cart", (request) => {
 <form method="post" action="/cart/add">${csrfField(request)}<input type="hidden" name="product" value="${p.id}"><button id="add-${p.id}">Add</button></form></li>`,
     )}</ul>
 <h2>In your cart</h2>
-${lines.length === 0
-  ? html`<p id="cart-empty">Your cart is empty.</p>`
-  : html`<ul id="cart-lines">${lines.map(
-      (p) => html`<li>${cart[p.id]} × ${p.name}
+${
+  lines.length === 0
+    ? html`<p id="cart-empty">Your cart is empty.</p>`
+    : html`<ul id="cart-lines">${lines.map(
+        (p) => html`<li>${cart[p.id]} × ${p.name}
 <form method="post" action="/cart/remove">${csrfField(request)}<input type="hidden" name="product" value="${p.id}"><button id="remove-${p.id}">Remove</button></form></li>`,
-    )}</ul><p>Total: <strong id="cart-total">${money(total)}</strong></p>`}`,
+      )}</ul><p>Total: <strong id="cart-total">${money(total)}</strong></p>`
+}`,
   );
 });
 
@@ -201,9 +205,11 @@ app.get("/sessions", async (request) => {
       (s) => html`<li class="session" data-current="${s.current}">
 <strong class="device">${s.meta?.label ?? s.meta?.userAgent ?? "Unknown device"}</strong>${s.current ? html` <em class="this-device">(this device)</em>` : ""}<br>
 IP <span class="ip">${s.meta?.ip ?? "unknown"}</span> · signed in ${when(s.createdAt)} · last seen ${when(s.lastSeenAt)}
-${s.current
-  ? html`<form method="post" action="/sessions/label">${csrfField(request)}<input name="label" id="label" maxlength="100" placeholder="Name this device" required><button id="save-label">Save</button></form>`
-  : html`<form method="post" action="/sessions/revoke">${csrfField(request)}<input type="hidden" name="idHash" value="${s.idHash}"><button class="revoke">Revoke</button></form>`}</li>`,
+${
+  s.current
+    ? html`<form method="post" action="/sessions/label">${csrfField(request)}<input name="label" id="label" maxlength="100" placeholder="Name this device" required><button id="save-label">Save</button></form>`
+    : html`<form method="post" action="/sessions/revoke">${csrfField(request)}<input type="hidden" name="idHash" value="${s.idHash}"><button class="revoke">Revoke</button></form>`
+}</li>`,
     )}</ul>
 ${sessions.length > 1 ? html`<form method="post" action="/sessions/revoke-others">${csrfField(request)}<button id="revoke-others">Revoke all other sessions</button></form>` : ""}`,
   );
@@ -227,7 +233,10 @@ app.post("/sessions/revoke-others", async (request) => {
 
 app.post("/sessions/label", (request) => {
   if (!request.session.get("user_id")) return Response.redirect("/login", 303);
-  const label = (request.form().label ?? "").replace(/[\u0000-\u001f\u007f]/g, " ").trim().slice(0, 100);
+  const label = (request.form().label ?? "")
+    .replace(/[\u0000-\u001f\u007f]/g, " ")
+    .trim()
+    .slice(0, 100);
   request.session.setLabel(label === "" ? null : label);
   return Response.redirect("/sessions", 303);
 });

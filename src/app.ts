@@ -74,7 +74,6 @@ export interface RunOptions extends ListenOptions {
   workers?: WorkersOption;
 }
 
-
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS";
 
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -120,7 +119,10 @@ export class App {
     rejectUnknownOptions("App", options, APP_OPTIONS);
     this.#bodyLimit = positiveInteger("bodyLimit", options.bodyLimit, 1024 * 1024);
     this.#shutdownTimeout = positiveInteger("shutdownTimeout", options.shutdownTimeout, 10_000);
-    this.#logger = options.logger ?? { error: (message, error) => console.error(message, error), warn: (message, details) => console.warn(message, details) };
+    this.#logger = options.logger ?? {
+      error: (message, error) => console.error(message, error),
+      warn: (message, details) => console.warn(message, details),
+    };
     this.#outages = new RateLimitedLog(this.#logger, "cello: session store unavailable, answered 503", OUTAGE_LOG_INTERVAL);
     this.#proxies = trustProxyOption(options.trustProxy);
     this.handle = this.handle.bind(this);
@@ -303,7 +305,12 @@ export class App {
   async run(options: RunOptions = {}): Promise<RunningServer | RunningCluster> {
     const workers = options.workers === undefined ? 1 : workerCount(options.workers);
     if (workers > 1 || isClusterWorker()) {
-      const host = { listen: (o: ListenOptions) => this.listen(o), sessionConfig: this.#sessionConfig, logger: this.#logger, shutdownTimeout: this.#shutdownTimeout };
+      const host = {
+        listen: (o: ListenOptions) => this.listen(o),
+        sessionConfig: this.#sessionConfig,
+        logger: this.#logger,
+        shutdownTimeout: this.#shutdownTimeout,
+      };
       return runWorkers(host, options, workers);
     }
     const running = await this.listen(options);

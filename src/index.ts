@@ -4,7 +4,18 @@
  * `cello/sqlite` (SqliteStore), `cello/redis` (RedisStore) and `cello/postgres` (PostgresStore); and
  * so do the framework adapters: `cello/express`, `cello/fastify`, `cello/hono` (src/adapters/).
  */
-export { App, type AppOptions, type Handler, type ListenOptions, type RunOptions, type Logger, type Middleware, type Next, type RunningServer, type HttpMethod } from "./app.js";
+export {
+  App,
+  type AppOptions,
+  type Handler,
+  type ListenOptions,
+  type RunOptions,
+  type Logger,
+  type Middleware,
+  type Next,
+  type RunningServer,
+  type HttpMethod,
+} from "./app.js";
 export { Request } from "./request.js";
 export { developmentSecret, type RunningCluster, type WorkersOption } from "./workers.js";
 export type { FetchInfo } from "./hosts/fetch.js";
@@ -17,7 +28,15 @@ export { parseCookies, serializeCookie, type CookieOptions, type CookieRecord, t
 export { CsrfConfig, type CsrfOptions } from "./csrf/config.js";
 export type { HstsOptions, SecurityHeadersOptions } from "./security-headers.js";
 export { SessionConfig, type SessionOptions, type Secret } from "./session/config.js";
-export { Session, type NotAJsonType, type SessionData, type SessionEntry, type SessionKey, type SessionObject, type SessionValue } from "./session/session.js";
+export {
+  Session,
+  type NotAJsonType,
+  type SessionData,
+  type SessionEntry,
+  type SessionKey,
+  type SessionObject,
+  type SessionValue,
+} from "./session/session.js";
 export type { JsonValue } from "./session/json-value.js";
 export { SessionManager, type DestroyAllOptions, type ListOptions } from "./session/manager.js";
 export { MemoryStore, type MemoryStoreOptions } from "./session/stores/memory-store.js";

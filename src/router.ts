@@ -72,9 +72,7 @@ export class Router<T> {
     // `OPTIONS *` asks about the server, not a resource (RFC 9110 §9.3.7): no route answers it.
     // find-my-way assumes a leading "/" and would match "*" against `/`, `/{name}` or `/*`.
     if (path === "*") return null;
-    const found =
-      this.#fmw.find(method as FindMyWay.HTTPMethod, path) ??
-      (method === "HEAD" ? this.#fmw.find("GET", path) : null);
+    const found = this.#fmw.find(method as FindMyWay.HTTPMethod, path) ?? (method === "HEAD" ? this.#fmw.find("GET", path) : null);
     if (found === null || found.store === undefined) return null;
     const stored = found.store as Stored<T>;
     const params = found.params as Record<string, string>;

@@ -73,7 +73,8 @@ export function securityHeaders(options: SecurityHeadersOptions = {}): { always:
   }
 
   const frame = options.frameOptions ?? "DENY";
-  if (frame !== false && frame !== "DENY" && frame !== "SAMEORIGIN") throw invalid("frameOptions", `must be "DENY", "SAMEORIGIN" or false, got ${JSON.stringify(frame)}`);
+  if (frame !== false && frame !== "DENY" && frame !== "SAMEORIGIN")
+    throw invalid("frameOptions", `must be "DENY", "SAMEORIGIN" or false, got ${JSON.stringify(frame)}`);
   const ancestors = frame === "DENY" ? "frame-ancestors 'none'" : frame === "SAMEORIGIN" ? "frame-ancestors 'self'" : undefined;
   if (frame !== false) always.push(["x-frame-options", frame]);
 
@@ -98,7 +99,8 @@ export function securityHeaders(options: SecurityHeadersOptions = {}): { always:
     const preload = h.preload ?? false;
     if (typeof sub !== "boolean") throw invalid("hsts.includeSubDomains", "must be true or false");
     if (typeof preload !== "boolean") throw invalid("hsts.preload", "must be true or false");
-    if (preload && (!sub || maxAge < 31_536_000)) throw invalid("hsts.preload", "needs includeSubDomains and a maxAge of at least 31536000 (hstspreload.org)");
+    if (preload && (!sub || maxAge < 31_536_000))
+      throw invalid("hsts.preload", "needs includeSubDomains and a maxAge of at least 31536000 (hstspreload.org)");
     hsts = `max-age=${maxAge}${sub ? "; includeSubDomains" : ""}${preload ? "; preload" : ""}`;
   }
   return { always, hsts };

@@ -67,7 +67,11 @@ export function isClusterWorker(): boolean {
 export function workerCount(value: unknown): number {
   if (value === "auto") return Math.max(1, availableParallelism());
   if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) {
-    throw createError("CELLO_INVALID_OPTION", "workers", `must be a positive integer or "auto", got ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
+    throw createError(
+      "CELLO_INVALID_OPTION",
+      "workers",
+      `must be a positive integer or "auto", got ${typeof value === "string" ? JSON.stringify(value) : String(value)}`,
+    );
   }
   return value;
 }
@@ -233,7 +237,13 @@ function runPrimary(host: ClusterHost, count: number): Promise<RunningCluster> {
   const fingerprint = secretFingerprint(host.sessionConfig);
   const env: Record<string, string> = { [WORKER_ENV]: "1" };
   if (generatedSecret !== undefined) env[SECRET_ENV] = generatedSecret;
-  const slots: Slot[] = Array.from({ length: count }, () => ({ worker: undefined, startedAt: 0, delay: INITIAL_BACKOFF, restart: undefined, listening: false }));
+  const slots: Slot[] = Array.from({ length: count }, () => ({
+    worker: undefined,
+    startedAt: 0,
+    delay: INITIAL_BACKOFF,
+    restart: undefined,
+    listening: false,
+  }));
   let address: { url: string; port: number } | undefined;
   let started = false;
   let stopping: Promise<void> | undefined;

@@ -31,9 +31,11 @@ describe("App: routing, requests and responses over a real socket", () => {
     app.get("/html", () => Response.html("<p>hi</p>"));
     app.get("/created", () => Response.created({ id: 7 }, { location: "/items/7" }));
     app.get("/binary", () => Response.binary(new Uint8Array([1, 2, 3]), "image/x-test"));
-    app.get("/cookies", (req) => Response.json({ cookies: req.cookies, proto: !("toString" in req.cookies) && !("hasOwnProperty" in req.cookies) })
-      .setCookie("theme", "dark", { path: "/", httpOnly: true })
-      .setHeader("x-extra", "1"));
+    app.get("/cookies", (req) =>
+      Response.json({ cookies: req.cookies, proto: !("toString" in req.cookies) && !("hasOwnProperty" in req.cookies) })
+        .setCookie("theme", "dark", { path: "/", httpOnly: true })
+        .setHeader("x-extra", "1"),
+    );
     app.get("/whatwg", () => new globalThis.Response("from fetch", { status: 202, headers: { "x-web": "yes", "set-cookie": "w=1" } }));
     app.get("/http-error", () => {
       throw new HttpError(403, "Forbidden here");
@@ -267,13 +269,28 @@ describe("App: middleware", () => {
 
 describe("App: configuration errors", () => {
   test("bad options and routes throw with a stable code", () => {
-    assert.throws(() => new App({ bodyLimit: -1 }), (e) => isCelloError(e, "CELLO_INVALID_OPTION") && /bodyLimit/.test(e.message));
+    assert.throws(
+      () => new App({ bodyLimit: -1 }),
+      (e) => isCelloError(e, "CELLO_INVALID_OPTION") && /bodyLimit/.test(e.message),
+    );
     const app = new App();
-    assert.throws(() => app.get("no-slash", () => 1), (e) => isCelloError(e, "CELLO_INVALID_ROUTE"));
+    assert.throws(
+      () => app.get("no-slash", () => 1),
+      (e) => isCelloError(e, "CELLO_INVALID_ROUTE"),
+    );
     app.get("/x", () => 1);
-    assert.throws(() => app.get("/x", () => 2), (e) => isCelloError(e, "CELLO_INVALID_ROUTE"));
-    assert.throws(() => app.use("nope" as never), (e) => isCelloError(e, "CELLO_INVALID_OPTION"));
-    assert.throws(() => new HttpError(200), (e) => isCelloError(e, "CELLO_INVALID_OPTION"));
+    assert.throws(
+      () => app.get("/x", () => 2),
+      (e) => isCelloError(e, "CELLO_INVALID_ROUTE"),
+    );
+    assert.throws(
+      () => app.use("nope" as never),
+      (e) => isCelloError(e, "CELLO_INVALID_OPTION"),
+    );
+    assert.throws(
+      () => new HttpError(200),
+      (e) => isCelloError(e, "CELLO_INVALID_OPTION"),
+    );
   });
 
   test("request.session without enableSessions says how to enable it", async () => {

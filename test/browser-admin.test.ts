@@ -26,7 +26,10 @@ describe("the example app's Active sessions page, two devices in a real browser"
 
   before(async () => {
     const script = fileURLToPath(new URL("../../examples/login-logout.js", import.meta.url));
-    child = spawn(process.execPath, [script], { env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "development" }, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(process.execPath, [script], {
+      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "development" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     base = await new Promise<string>((resolve, reject) => {
       let out = "";
       child.stdout?.setEncoding("utf8");
@@ -39,7 +42,15 @@ describe("the example app's Active sessions page, two devices in a real browser"
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   });
 

@@ -27,8 +27,7 @@ if (!existsSync(CHROMIUM)) {
   skip = `browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`;
 }
 
-const page = (title: string, body: string) =>
-  Response.html(`<!doctype html><html><head><title>${title}</title></head><body>${body}</body></html>`);
+const page = (title: string, body: string) => Response.html(`<!doctype html><html><head><title>${title}</title></head><body>${body}</body></html>`);
 
 interface Bank {
   server: RunningServer;
@@ -112,7 +111,15 @@ fetch(${JSON.stringify(`${req.query["target"]}/transfer`)}, { method: "POST", cr
     crossSite = `http://127.0.0.1:${attacker.port}`;
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   });
 
@@ -211,7 +218,10 @@ describeUnless(skip, "the example app, clicked through in a real browser", () =>
 
   before(async () => {
     const script = fileURLToPath(new URL("../../examples/login-logout.js", import.meta.url));
-    child = spawn(process.execPath, [script], { env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "development" }, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(process.execPath, [script], {
+      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "development" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     base = await new Promise<string>((resolve, reject) => {
       let out = "";
       child.stdout?.setEncoding("utf8");
@@ -224,7 +234,15 @@ describeUnless(skip, "the example app, clicked through in a real browser", () =>
     });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   });
 

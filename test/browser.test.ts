@@ -21,8 +21,7 @@ if (!existsSync(CHROMIUM)) {
   skip = `browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`;
 }
 
-const page = (title: string, body: string) =>
-  Response.html(`<!doctype html><html><head><title>${title}</title></head><body>${body}</body></html>`);
+const page = (title: string, body: string) => Response.html(`<!doctype html><html><head><title>${title}</title></head><body>${body}</body></html>`);
 
 describeUnless(skip, "sessions in a real browser", () => {
   let browser: Browser;
@@ -59,14 +58,20 @@ describeUnless(skip, "sessions in a real browser", () => {
     const attacker = new App();
     const target = site.url;
     attacker.get("/link", () => page("link", `<a id="nav" href="${target}/whoami">go</a>`));
-    attacker.get("/post", () =>
-      page("post", `<form id="f" method="post" action="${target}/whoami"><button id="send">send</button></form>`),
-    );
+    attacker.get("/post", () => page("post", `<form id="f" method="post" action="${target}/whoami"><button id="send">send</button></form>`));
     other = await serve(attacker);
 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
   });
 
@@ -104,7 +109,11 @@ describeUnless(skip, "sessions in a real browser", () => {
 
     await tab.click("#logout");
     await tab.waitForURL(`${site.url}/login`);
-    assert.equal((await context.cookies(site.url)).some((c) => c.name === "session_id"), false, "the deletion cookie removed it");
+    assert.equal(
+      (await context.cookies(site.url)).some((c) => c.name === "session_id"),
+      false,
+      "the deletion cookie removed it",
+    );
     await tab.goto(`${site.url}/dashboard`);
     assert.equal(new URL(tab.url()).pathname, "/login", "logged out");
     await context.close();

@@ -25,7 +25,13 @@ describe("serializeCookie", () => {
   });
 
   test("throws CELLO_INVALID_COOKIE (a TypeError) for a name or value outside the grammar, never writing it", () => {
-    for (const [name, value] of [["a b", "v"], ["a;b", "v"], ["", "v"], ["a", "v;Path=/x"], ["a", "v\r\nSet-Cookie: x=1"]] as const) {
+    for (const [name, value] of [
+      ["a b", "v"],
+      ["a;b", "v"],
+      ["", "v"],
+      ["a", "v;Path=/x"],
+      ["a", "v\r\nSet-Cookie: x=1"],
+    ] as const) {
       assert.throws(
         () => serializeCookie(name, value),
         (error: unknown) => error instanceof TypeError && isCelloError(error, "CELLO_INVALID_COOKIE") && error.cause instanceof TypeError,

@@ -19,7 +19,10 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function harness(options: CsrfOptions = {}, { sessions = true, appOptions = {} }: { sessions?: boolean; appOptions?: AppOptions } = {}): Promise<Harness> {
+async function harness(
+  options: CsrfOptions = {},
+  { sessions = true, appOptions = {} }: { sessions?: boolean; appOptions?: AppOptions } = {},
+): Promise<Harness> {
   const warnings: Harness["warnings"] = [];
   const effects = { count: 0 };
   const store = new MemoryStore();
@@ -51,7 +54,15 @@ async function harness(options: CsrfOptions = {}, { sessions = true, appOptions 
     return { slow: true };
   });
   const served = await serve(app);
-  return { served, warnings, effects, close: async () => { await served.close(); store.close(); } };
+  return {
+    served,
+    warnings,
+    effects,
+    close: async () => {
+      await served.close();
+      store.close();
+    },
+  };
 }
 
 /** A request with exactly the given headers, through a cookie jar. */
@@ -128,7 +139,13 @@ describe("rule 2: Sec-Fetch-Site", () => {
 
   test("cross-site from a trusted origin passes; the comparison is exact", async () => {
     assert.equal((await send(h, "POST", "/transfer", { "sec-fetch-site": "cross-site", origin: "https://admin.example.com" })).status, 200);
-    for (const origin of ["https://admin.example.com.evil.com", "https://admin.example.co", "http://admin.example.com", "https://ADMIN.example.com", "null"]) {
+    for (const origin of [
+      "https://admin.example.com.evil.com",
+      "https://admin.example.co",
+      "http://admin.example.com",
+      "https://ADMIN.example.com",
+      "null",
+    ]) {
       assert.equal((await send(h, "POST", "/transfer", { "sec-fetch-site": "same-site", origin })).status, 403, origin);
     }
   });
@@ -147,7 +164,14 @@ describe("rule 3: no Sec-Fetch-Site, Origin present", () => {
 
   test("another origin, a look-alike or null is refused; a trusted one passes", async () => {
     const { port } = h.served.running;
-    for (const origin of ["https://evil.example", `http://127.0.0.1:${port}.evil.example`, `http://127.0.0.1:${port + 1}`, `http://127.0.0.1`, "null", `${h.served.url}/`]) {
+    for (const origin of [
+      "https://evil.example",
+      `http://127.0.0.1:${port}.evil.example`,
+      `http://127.0.0.1:${port + 1}`,
+      `http://127.0.0.1`,
+      "null",
+      `${h.served.url}/`,
+    ]) {
       const res = await send(h, "POST", "/transfer", { origin });
       assert.equal(res.status, 403, origin);
       assert.deepEqual(res.json, refused("CELLO_CSRF_ORIGIN_MISMATCH"));
@@ -440,8 +464,14 @@ describe("configuration is validated at start-up", () => {
   test("enableCsrf once, after enableSessions; csrfToken needs enableCsrf", async () => {
     const app = new App();
     app.enableCsrf();
-    assert.throws(() => app.enableCsrf(), (e: unknown) => isCelloError(e, "CELLO_CSRF_ALREADY_ENABLED"));
-    assert.throws(() => app.enableSessions(new SessionConfig({ secret: SECRET })), (e: unknown) => isCelloError(e, "CELLO_CSRF_BEFORE_SESSIONS"));
+    assert.throws(
+      () => app.enableCsrf(),
+      (e: unknown) => isCelloError(e, "CELLO_CSRF_ALREADY_ENABLED"),
+    );
+    assert.throws(
+      () => app.enableSessions(new SessionConfig({ secret: SECRET })),
+      (e: unknown) => isCelloError(e, "CELLO_CSRF_BEFORE_SESSIONS"),
+    );
 
     const plain = new App({ logger: { error: () => {} } });
     plain.get("/t", (req) => req.csrfToken);

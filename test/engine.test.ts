@@ -56,7 +56,13 @@ test("the engine alone: an older secret's cookie is loaded as rotated and re-iss
   assert.notEqual(pair(loaded.setCookie), pair(first.setCookie), "re-issued under the current secret");
   const writing = rotating.load(pair(loaded.setCookie)) as typeof first;
   writing.session().set("b", 2);
-  assert.throws(() => rotating.commit(writing, null, () => { throw new Error("unsendable"); }), /unsendable/);
+  assert.throws(
+    () =>
+      rotating.commit(writing, null, () => {
+        throw new Error("unsendable");
+      }),
+    /unsendable/,
+  );
   const after = rotating.load(pair(loaded.setCookie)) as typeof first;
   assert.equal(after.session().get("b"), undefined, "nothing was committed for an unsendable response");
 });
@@ -74,7 +80,10 @@ test("nothing public reads the raw secret: no secretBytes(), nothing enumerable,
   const { inspect } = await import("node:util");
   const session = new SessionConfig({ secret: SECRET });
   const csrf = new CsrfConfig({ secret: OLD_SECRET });
-  for (const [config, secret] of [[session, SECRET], [csrf, OLD_SECRET]] as const) {
+  for (const [config, secret] of [
+    [session, SECRET],
+    [csrf, OLD_SECRET],
+  ] as const) {
     assert.equal((config as unknown as Record<string, unknown>)["secretBytes"], undefined);
     const shown = JSON.stringify(config) + inspect(config, { showHidden: true, depth: 5 });
     assert.ok(!shown.includes(secret) && !shown.includes(Buffer.from(secret).toString("hex").slice(0, 16)));
@@ -99,8 +108,13 @@ test("src/ has no import cycles (type-only imports included)", () => {
   const graph = new Map<string, string[]>();
   for (const file of files) {
     const source = readFileSync(file, "utf8");
-    const deps = [...source.matchAll(/^(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"/gms)].map((m) => resolve(dirname(file), (m[1] as string).replace(/\.js$/, ".ts")));
-    graph.set(file, deps.filter((dep) => files.includes(dep)));
+    const deps = [...source.matchAll(/^(?:import|export)\s[^;]*?from\s+"(\.[^"]+)"/gms)].map((m) =>
+      resolve(dirname(file), (m[1] as string).replace(/\.js$/, ".ts")),
+    );
+    graph.set(
+      file,
+      deps.filter((dep) => files.includes(dep)),
+    );
   }
   const state = new Map<string, 1 | 2>();
   const stack: string[] = [];

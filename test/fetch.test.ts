@@ -57,13 +57,29 @@ const cases: Case[] = [
   { name: "400: NUL in the target", steps: [{ path: "/files/%00" }], status: 400 },
   { name: "400: invalid UTF-8 in the target", steps: [{ path: "/files/%ff" }], status: 400 },
   { name: "400: a route parameter holding an encoded slash at its start", steps: [{ path: "/files/%2Fetc" }], status: 400 },
-  { name: "413: declared body over bodyLimit", steps: [{ method: "POST", path: "/echo", headers: JSON_HEADERS, body: `"${"x".repeat(2000)}"` }], status: 413 },
-  { name: "415: json() of text/plain", steps: [{ method: "POST", path: "/echo", headers: { "content-type": "text/plain" }, body: "{}" }], status: 415 },
+  {
+    name: "413: declared body over bodyLimit",
+    steps: [{ method: "POST", path: "/echo", headers: JSON_HEADERS, body: `"${"x".repeat(2000)}"` }],
+    status: 413,
+  },
+  {
+    name: "415: json() of text/plain",
+    steps: [{ method: "POST", path: "/echo", headers: { "content-type": "text/plain" }, body: "{}" }],
+    status: 415,
+  },
   { name: "400: malformed JSON", steps: [{ method: "POST", path: "/echo", headers: JSON_HEADERS, body: "{bad" }], status: 400 },
   { name: "400: empty JSON body", steps: [{ method: "POST", path: "/echo", headers: JSON_HEADERS, body: "" }], status: 400 },
   { name: "JSON echoed", steps: [{ method: "POST", path: "/echo", headers: JSON_HEADERS, body: '{"a":[1,{"b":null}],"é":"ü"}' }], status: 200 },
-  { name: "urlencoded form", steps: [{ method: "POST", path: "/form", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "name=al+ice&x=1&x=2" }], status: 200 },
-  { name: "415: form() of multipart", steps: [{ method: "POST", path: "/form", headers: { "content-type": "multipart/form-data; boundary=x" }, body: "--x--" }], status: 415 },
+  {
+    name: "urlencoded form",
+    steps: [{ method: "POST", path: "/form", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "name=al+ice&x=1&x=2" }],
+    status: 200,
+  },
+  {
+    name: "415: form() of multipart",
+    steps: [{ method: "POST", path: "/form", headers: { "content-type": "multipart/form-data; boundary=x" }, body: "--x--" }],
+    status: 415,
+  },
   { name: "HttpError", steps: [{ path: "/http-error" }], status: 418 },
   { name: "a thrown error is a 500 that leaks nothing", steps: [{ path: "/boom" }], status: 500 },
   { name: "an async throw too", steps: [{ path: "/boom-async" }], status: 500 },
@@ -86,11 +102,31 @@ const cases: Case[] = [
     ],
     status: 401,
   },
-  { name: "session: me after login", steps: [{ method: "POST", path: "/login", headers: SAME_ORIGIN, body: '{"user":"bob"}' }, { path: "/me" }], status: 200 },
-  { name: "session: the session cookie on a login", steps: [{ method: "POST", path: "/login", headers: SAME_ORIGIN, body: '{"user":"carol"}' }], status: 200 },
-  { name: "CSRF: Sec-Fetch-Site cross-site refused", steps: [{ method: "POST", path: "/login", headers: { ...JSON_HEADERS, "sec-fetch-site": "cross-site" }, body: "{}" }], status: 403 },
-  { name: "CSRF: a foreign Origin refused", steps: [{ method: "POST", path: "/login", headers: { ...JSON_HEADERS, origin: "http://evil.example" }, body: "{}" }], status: 403 },
-  { name: "CSRF: the app's own Origin passes (host and scheme as the client sees them)", steps: [{ method: "POST", path: "/login", headers: { ...JSON_HEADERS, origin: "<origin>" }, body: '{"user":"dan"}' }], status: 200 },
+  {
+    name: "session: me after login",
+    steps: [{ method: "POST", path: "/login", headers: SAME_ORIGIN, body: '{"user":"bob"}' }, { path: "/me" }],
+    status: 200,
+  },
+  {
+    name: "session: the session cookie on a login",
+    steps: [{ method: "POST", path: "/login", headers: SAME_ORIGIN, body: '{"user":"carol"}' }],
+    status: 200,
+  },
+  {
+    name: "CSRF: Sec-Fetch-Site cross-site refused",
+    steps: [{ method: "POST", path: "/login", headers: { ...JSON_HEADERS, "sec-fetch-site": "cross-site" }, body: "{}" }],
+    status: 403,
+  },
+  {
+    name: "CSRF: a foreign Origin refused",
+    steps: [{ method: "POST", path: "/login", headers: { ...JSON_HEADERS, origin: "http://evil.example" }, body: "{}" }],
+    status: 403,
+  },
+  {
+    name: "CSRF: the app's own Origin passes (host and scheme as the client sees them)",
+    steps: [{ method: "POST", path: "/login", headers: { ...JSON_HEADERS, origin: "<origin>" }, body: '{"user":"dan"}' }],
+    status: 200,
+  },
 ];
 
 function buildApp(): App {
@@ -123,7 +159,10 @@ function buildApp(): App {
   app.post("/created", () => Response.created({ id: 7 }, { location: "/items/7" }));
   app.get("/nothing", () => undefined);
   app.get("/cookies", (req) =>
-    Response.json({ cookies: req.cookies }).setCookie("theme", "dark", { path: "/", httpOnly: true }).setCookie("lang", "fr").setHeader("x-custom", "1"),
+    Response.json({ cookies: req.cookies })
+      .setCookie("theme", "dark", { path: "/", httpOnly: true })
+      .setCookie("lang", "fr")
+      .setHeader("x-custom", "1"),
   );
   app.get("/whatwg", () => new globalThis.Response("from fetch", { status: 202, headers: { "x-custom": "yes", "set-cookie": "w=1" } }));
   app.get("/generated", async function* () {
@@ -278,7 +317,9 @@ describe("app.fetch and app.listen answer identically", () => {
         if (pulled === 100) controller.close();
       },
     });
-    const response = await app.fetch(new Request(`${server.url}/echo`, { method: "POST", headers: JSON_HEADERS, body, duplex: "half" } as RequestInit));
+    const response = await app.fetch(
+      new Request(`${server.url}/echo`, { method: "POST", headers: JSON_HEADERS, body, duplex: "half" } as RequestInit),
+    );
     assert.equal(response.status, 413);
     assert.ok(pulled < 100, `pulled ${pulled} chunks`);
   });
@@ -286,7 +327,14 @@ describe("app.fetch and app.listen answer identically", () => {
 
 describe("app.fetch: what comes from the fetch host", () => {
   const app = new App({ trustProxy: ["10.0.0.0/8"] });
-  app.get("/view", (req) => ({ ip: req.ip, protocol: req.protocol, host: req.host, origin: req.origin, raw: req.raw === undefined, web: req.webRequest !== undefined }));
+  app.get("/view", (req) => ({
+    ip: req.ip,
+    protocol: req.protocol,
+    host: req.host,
+    origin: req.origin,
+    raw: req.raw === undefined,
+    web: req.webRequest !== undefined,
+  }));
   app.get("/target", (req) => ({ path: req.path, rawUrl: req.rawUrl }));
   app.get("/a/b", (req) => ({ path: req.path }));
   const forwarded = { "x-forwarded-for": "203.0.113.9", "x-forwarded-proto": "https", "x-forwarded-host": "shop.example" };

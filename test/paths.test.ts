@@ -114,7 +114,13 @@ describe("paths: one canonical path for the router, middleware and handler", () 
 
     reset();
     await raw(served, "/users/7?tab=posts");
-    assert.deepEqual(seen[0], { path: "/users/7", url: "/users/7?tab=posts", rawUrl: "/users/7?tab=posts", route: "/users/:id", params: { id: "7" } });
+    assert.deepEqual(seen[0], {
+      path: "/users/7",
+      url: "/users/7?tab=posts",
+      rawUrl: "/users/7?tab=posts",
+      route: "/users/:id",
+      params: { id: "7" },
+    });
   });
 
   test("absolute-form targets route on their path, like origin-form (RFC 9112 §3.2.2)", async () => {

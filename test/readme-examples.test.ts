@@ -39,7 +39,9 @@ describe("README: login/logout example", () => {
   test("answers bad JSON bodies with a 4xx, and logs in with good credentials", async () => {
     const app = await loginExampleApp();
     const post = (body: string | undefined, type = "application/json") =>
-      app.fetch(new Request("http://localhost/login", { method: "POST", headers: { "content-type": type }, ...(body === undefined ? {} : { body }) }));
+      app.fetch(
+        new Request("http://localhost/login", { method: "POST", headers: { "content-type": type }, ...(body === undefined ? {} : { body }) }),
+      );
     for (const body of ["null", "[]", '"admin"', "42", '{"username":1,"password":"secret"}', '{"username":"admin"}', "", "{"]) {
       const res = await post(body);
       assert.ok(res.status >= 400 && res.status < 500, `${JSON.stringify(body)} → ${res.status}`);
@@ -53,7 +55,6 @@ describe("README: login/logout example", () => {
     assert.deepEqual(await ok.json(), { logged_in: true });
   });
 });
-
 
 /** Starts examples/login-logout.js with `env`; resolves to its URL and a stop function. */
 async function startExample(env: Record<string, string>): Promise<{ url: string; stop: () => Promise<void> }> {

@@ -57,7 +57,13 @@ describe("Router", () => {
 
   test("bad routes throw CELLO_INVALID_ROUTE at registration", () => {
     const r = router();
-    assert.throws(() => r.add("GET", "no-slash", "x"), (e) => isCelloError(e, "CELLO_INVALID_ROUTE"));
-    assert.throws(() => r.add("GET", "/users/{id}", "again"), (e) => isCelloError(e, "CELLO_INVALID_ROUTE"));
+    assert.throws(
+      () => r.add("GET", "no-slash", "x"),
+      (e) => isCelloError(e, "CELLO_INVALID_ROUTE"),
+    );
+    assert.throws(
+      () => r.add("GET", "/users/{id}", "again"),
+      (e) => isCelloError(e, "CELLO_INVALID_ROUTE"),
+    );
   });
 });

@@ -4,7 +4,12 @@ import { describe, test } from "node:test";
 import { App, isCelloError, Response, type AppOptions, type SecurityHeadersOptions } from "../src/index.js";
 import { serve } from "./helpers/http.js";
 
-async function headersOf(options: SecurityHeadersOptions | undefined, path: string, requestHeaders: Record<string, string> = {}, appOptions: AppOptions = {}) {
+async function headersOf(
+  options: SecurityHeadersOptions | undefined,
+  path: string,
+  requestHeaders: Record<string, string> = {},
+  appOptions: AppOptions = {},
+) {
   const app = new App(appOptions);
   app.enableSecurityHeaders(options);
   app.get("/", () => Response.html("<p>hi</p>"));
@@ -41,7 +46,12 @@ describe("security headers", () => {
     assert.equal(trusted.get("strict-transport-security"), "max-age=31536000; includeSubDomains");
     const spoofed = await headersOf(undefined, "/", { "x-forwarded-proto": "https" });
     assert.equal(spoofed.get("strict-transport-security"), null);
-    const preload = await headersOf({ hsts: { maxAge: 63072000, preload: true } }, "/", { "x-forwarded-proto": "https" }, { trustProxy: ["loopback"] });
+    const preload = await headersOf(
+      { hsts: { maxAge: 63072000, preload: true } },
+      "/",
+      { "x-forwarded-proto": "https" },
+      { trustProxy: ["loopback"] },
+    );
     assert.equal(preload.get("strict-transport-security"), "max-age=63072000; includeSubDomains; preload");
     const off = await headersOf({ hsts: false }, "/", { "x-forwarded-proto": "https" }, { trustProxy: ["loopback"] });
     assert.equal(off.get("strict-transport-security"), null);
@@ -64,7 +74,8 @@ describe("security headers", () => {
     assert.equal(same.get("x-frame-options"), "SAMEORIGIN");
     assert.equal(same.get("content-security-policy"), "frame-ancestors 'self'");
     const off = await headersOf({ frameOptions: false, referrerPolicy: false, noSniff: false }, "/");
-    for (const name of ["x-frame-options", "content-security-policy", "referrer-policy", "x-content-type-options"]) assert.equal(off.get(name), null, name);
+    for (const name of ["x-frame-options", "content-security-policy", "referrer-policy", "x-content-type-options"])
+      assert.equal(off.get(name), null, name);
   });
 
   const bad: [string, SecurityHeadersOptions][] = [

@@ -109,7 +109,10 @@ export function sessionAdminSuite(name: string, make: () => Promise<AdminSubject
       // A session created in this very request is in the list once committed, not before: nothing is current yet.
       const fresh = t.client();
       const r = await fresh.request("POST", "/login-and-list");
-      assert.equal((r.json.sessions as SessionInfo[]).some((s) => s.current === true), false);
+      assert.equal(
+        (r.json.sessions as SessionInfo[]).some((s) => s.current === true),
+        false,
+      );
     });
 
     test("metadata is refreshed on a write, bounded in size, and kept across regenerate (the label too)", async () => {
@@ -254,8 +257,13 @@ export function sessionAdminConfigTests(): void {
     test("metadata: a boolean, default false, needs userKey", () => {
       assert.equal(new SessionConfig({ secret: SECRET, store: base }).metadata, false);
       assert.equal(new SessionConfig({ secret: SECRET, store: base, userKey: "u", metadata: true }).metadata, true);
-      assert.throws(() => new SessionConfig({ secret: SECRET, store: base, metadata: true }), { code: "CELLO_INVALID_OPTION", message: /"metadata"/ });
-      assert.throws(() => new SessionConfig({ secret: SECRET, store: base, userKey: "u", metadata: "yes" as never }), { code: "CELLO_INVALID_OPTION" });
+      assert.throws(() => new SessionConfig({ secret: SECRET, store: base, metadata: true }), {
+        code: "CELLO_INVALID_OPTION",
+        message: /"metadata"/,
+      });
+      assert.throws(() => new SessionConfig({ secret: SECRET, store: base, userKey: "u", metadata: "yes" as never }), {
+        code: "CELLO_INVALID_OPTION",
+      });
     });
 
     test("the IP recorded is request.ip: the client behind a trusted proxy, not the proxy", async () => {

@@ -47,7 +47,10 @@ describe("CookieStore", () => {
         const tooBig = await c.request("POST", "/big?n=4000");
         assert.equal(tooBig.status, 500);
         assert.equal(tooBig.setCookies.length, 0);
-        assert.ok(t.errors.some((e) => isCelloError(e, "CELLO_SESSION_COOKIE_TOO_LARGE")), "logged with its code");
+        assert.ok(
+          t.errors.some((e) => isCelloError(e, "CELLO_SESSION_COOKIE_TOO_LARGE")),
+          "logged with its code",
+        );
         assert.equal((await c.request("GET", "/peek")).json.data.blob.length, 2000, "the previous cookie still holds");
       } finally {
         await t.close();

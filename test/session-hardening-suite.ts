@@ -17,7 +17,12 @@ export interface HardeningSubject {
 const DAY = 24 * 60 * 60 * 1000;
 
 /** `hostName`: which host serves the routes (cello's App by default; test/helpers/session-hosts.ts). */
-export function sessionHardeningSuite(name: string, make: () => Promise<HardeningSubject> | HardeningSubject, serverSide: boolean, hostName: HostName = "app"): void {
+export function sessionHardeningSuite(
+  name: string,
+  make: () => Promise<HardeningSubject> | HardeningSubject,
+  serverSide: boolean,
+  hostName: HostName = "app",
+): void {
   describe(`session hardening: ${name}${hostName === "app" ? "" : ` on ${hostName}`}`, () => {
     const opened: { app: SessionApp; subject: HardeningSubject }[] = [];
     const newApp = async (options: Parameters<typeof sessionApp>[1] = {}) => {
@@ -47,7 +52,12 @@ export function sessionHardeningSuite(name: string, make: () => Promise<Hardenin
         assert.deepEqual(await me.json(), { user_id: "123", role: "admin" });
       }
       // Several Cookie fields (HTTP/2 splits them) behave the same.
-      const split = await t.served.fetch("/me", { headers: [["cookie", "session_id=garbage"], ["cookie", `session_id=${good}`]] });
+      const split = await t.served.fetch("/me", {
+        headers: [
+          ["cookie", "session_id=garbage"],
+          ["cookie", `session_id=${good}`],
+        ],
+      });
       assert.equal(split.status, 200);
     });
 

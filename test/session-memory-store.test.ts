@@ -116,13 +116,19 @@ describe("MemoryStore", () => {
     assert.equal(store.size, 3);
     assert.notEqual(store.get("a3"), null, "logged in now, so the least recently used logged-in one went");
     assert.equal(store.get("u3"), null);
-    assert.deepEqual(store.listByUser("erin").map((s) => s.idHash), ["a3"]);
+    assert.deepEqual(
+      store.listByUser("erin").map((s) => s.idHash),
+      ["a3"],
+    );
     store.close();
   });
 
   test("maxSessions is checked at construction with a stable code", () => {
     for (const maxSessions of [0, -1, 1.5, Number.NaN]) {
-      assert.throws(() => new MemoryStore({ maxSessions }), (error: Error & { code?: string }) => error.code === "CELLO_INVALID_OPTION" && /"maxSessions"/.test(error.message));
+      assert.throws(
+        () => new MemoryStore({ maxSessions }),
+        (error: Error & { code?: string }) => error.code === "CELLO_INVALID_OPTION" && /"maxSessions"/.test(error.message),
+      );
     }
   });
 
@@ -159,7 +165,11 @@ describe("MemoryStore", () => {
   test("tombstones are bounded by maxSessions too: the oldest goes first", () => {
     const store = new MemoryStore({ maxSessions: 2, clock: () => 100 });
     store.create("k1", record(9_000));
-    for (const [from, to] of [["k1", "k2"], ["k2", "k3"], ["k3", "k4"]] as const) {
+    for (const [from, to] of [
+      ["k1", "k2"],
+      ["k2", "k3"],
+      ["k3", "k4"],
+    ] as const) {
       assert.equal(store.regenerate(from, to, record(9_000), 100), true);
     }
     store.destroy("k1");
@@ -194,7 +204,11 @@ describe("MemoryStore", () => {
   test("the sweep timer does not keep the process alive", async () => {
     const { spawnSync } = await import("node:child_process");
     const url = new URL("../src/index.js", import.meta.url).href;
-    const run = spawnSync(process.execPath, ["--input-type=module", "-e", `import { MemoryStore } from ${JSON.stringify(url)}; new MemoryStore({ sweepInterval: 10 });`], { timeout: 5000 });
+    const run = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", `import { MemoryStore } from ${JSON.stringify(url)}; new MemoryStore({ sweepInterval: 10 });`],
+      { timeout: 5000 },
+    );
     assert.equal(run.status, 0);
   });
 
@@ -216,24 +230,36 @@ describe("MemoryStore", () => {
   });
 });
 
-sessionStoreSuite("MemoryStore", () => {
-  const store = new MemoryStore();
-  return { store, cleanup: () => store.close() };
-}, true);
+sessionStoreSuite(
+  "MemoryStore",
+  () => {
+    const store = new MemoryStore();
+    return { store, cleanup: () => store.close() };
+  },
+  true,
+);
 
-sessionHardeningSuite("MemoryStore", () => {
-  const store = new MemoryStore();
-  return { store, cleanup: () => store.close() };
-}, true);
+sessionHardeningSuite(
+  "MemoryStore",
+  () => {
+    const store = new MemoryStore();
+    return { store, cleanup: () => store.close() };
+  },
+  true,
+);
 
 storeTombstoneSuite("MemoryStore", (clock) => {
   const store = new MemoryStore({ clock });
   return { store, cleanup: () => store.close() };
 });
 
-sessionAdminSuite("MemoryStore", () => {
-  const store = new MemoryStore();
-  return { store, cleanup: () => store.close() };
-}, true);
+sessionAdminSuite(
+  "MemoryStore",
+  () => {
+    const store = new MemoryStore();
+    return { store, cleanup: () => store.close() };
+  },
+  true,
+);
 
 sessionAdminConfigTests();

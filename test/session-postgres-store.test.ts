@@ -67,10 +67,22 @@ if (unavailable !== null) {
       const now = Date.now();
       await store.create("k", { data: { a: "1" }, createdAt: now, expiresAt: now + day, user: "u" });
       assert.equal(await exists(), true);
-      const columns = await pool.query("SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position", [table]);
+      const columns = await pool.query(
+        "SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 ORDER BY ordinal_position",
+        [table],
+      );
       assert.deepEqual(
         columns.rows.map((c) => `${c.column_name} ${c.data_type} ${c.is_nullable}`),
-        ["key text NO", "data jsonb NO", "created_at bigint NO", "expires_at bigint NO", "last_seen_at bigint NO", "user_key text YES", "moved_to text YES", "meta jsonb YES"],
+        [
+          "key text NO",
+          "data jsonb NO",
+          "created_at bigint NO",
+          "expires_at bigint NO",
+          "last_seen_at bigint NO",
+          "user_key text YES",
+          "moved_to text YES",
+          "meta jsonb YES",
+        ],
       );
       const indexes = await pool.query("SELECT indexdef FROM pg_indexes WHERE tablename = $1 ORDER BY indexname", [table]);
       const defs = indexes.rows.map((r) => r.indexdef as string).join("\n");
@@ -93,7 +105,11 @@ if (unavailable !== null) {
       const pool = newPool();
       try {
         for (const table of ["Sessions", "a-b", "x;DROP TABLE y", "", "a.b.c", "x".repeat(49), "1abc"]) {
-          assert.throws(() => new PostgresStore({ pool, table }), (e: Error & { code?: string }) => e.code === "CELLO_INVALID_OPTION" && e.message.includes('"table"'), table);
+          assert.throws(
+            () => new PostgresStore({ pool, table }),
+            (e: Error & { code?: string }) => e.code === "CELLO_INVALID_OPTION" && e.message.includes('"table"'),
+            table,
+          );
         }
         assert.ok(new PostgresStore({ pool, table: "auth.sessions", sweepInterval: 0 }));
         assert.throws(() => new PostgresStore({ pool: {} as never }), /"pool"/);
@@ -115,7 +131,10 @@ if (unavailable !== null) {
         assert.deepEqual({ ...(await store.get("k"))?.data }, { a: "1" });
         assert.equal((await store.listByUser("u")).length, 1);
         const indexes = await pool.query("SELECT indexname FROM pg_indexes WHERE schemaname = $1 ORDER BY indexname", [schema]);
-        assert.deepEqual(indexes.rows.map((r) => r.indexname), ["user_expires_idx", "user_pkey", "user_user_idx"]);
+        assert.deepEqual(
+          indexes.rows.map((r) => r.indexname),
+          ["user_expires_idx", "user_pkey", "user_user_idx"],
+        );
       } finally {
         store.close();
         await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
@@ -166,7 +185,13 @@ if (unavailable !== null) {
         await Promise.all(
           stores.flatMap((writer, w) =>
             Array.from({ length: 100 }, (_, i) =>
-              writer.update("shared", { clear: false, set: { [`w${w}k${i}`]: String(i) }, delete: i === 50 ? ["gone"] : [], expiresAt: now + day, seenAt: now }),
+              writer.update("shared", {
+                clear: false,
+                set: { [`w${w}k${i}`]: String(i) },
+                delete: i === 50 ? ["gone"] : [],
+                expiresAt: now + day,
+                seenAt: now,
+              }),
             ),
           ),
         );
@@ -201,7 +226,10 @@ if (unavailable !== null) {
       assert.equal(await store.regenerate("old", "new", { data: { a: "1", b: "2" }, createdAt: now, expiresAt: now + day, user: "u" }, now), true);
       assert.equal(await store.get("old"), null, "a tombstone is not a session");
       assert.equal(await store.update("old", { clear: false, set: { z: "1" }, delete: [], expiresAt: now + day, seenAt: now }), false);
-      assert.deepEqual((await store.listByUser("u")).map((s) => s.idHash), ["new"]);
+      assert.deepEqual(
+        (await store.listByUser("u")).map((s) => s.idHash),
+        ["new"],
+      );
       assert.equal(await store.regenerate("old", "other", { data: {}, createdAt: now, expiresAt: now + day }, now), false, "one successor only");
       assert.equal(await store.get("other"), null);
       const tomb = (await pool.query(`SELECT moved_to, data, user_key FROM ${table} WHERE key = 'old'`)).rows[0];
@@ -246,7 +274,9 @@ if (unavailable !== null) {
       await holder.query("BEGIN");
       await holder.query(`SELECT 1 FROM ${table} WHERE key = $1 FOR UPDATE`, [key]);
       const waiting = async () =>
-        Number((await pool.query("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1", [`%${table}%`])).rows[0].n);
+        Number(
+          (await pool.query("SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1", [`%${table}%`])).rows[0].n,
+        );
       return {
         waitForWaiters: (n: number) => waitFor(async () => (await waiting()) >= n, `${n} waiters`),
         release: async () => {
@@ -408,7 +438,12 @@ if (unavailable !== null) {
         assert.equal((await c.request("GET", "/me")).status, 200);
 
         await own.stop();
-        for (const [method, path, body] of [["GET", "/me"], ["POST", "/set/x", { value: 1 }], ["POST", "/login"], ["POST", "/logout"]] as const) {
+        for (const [method, path, body] of [
+          ["GET", "/me"],
+          ["POST", "/set/x", { value: 1 }],
+          ["POST", "/login"],
+          ["POST", "/logout"],
+        ] as const) {
           const started = Date.now();
           const res = await c.request(method, path, body);
           const took = Date.now() - started;

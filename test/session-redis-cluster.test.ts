@@ -23,18 +23,30 @@ if (unavailable !== null) {
     await cluster.stop();
   });
 
-  sessionStoreSuite("RedisStore on a 3-master Redis Cluster", () => {
-    const client = new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port })));
-    clients.push(client);
-    return { store: new RedisStore({ client, prefix: `cluster:${randomUUID()}:` }) };
-  }, true);
+  sessionStoreSuite(
+    "RedisStore on a 3-master Redis Cluster",
+    () => {
+      const client = new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port })));
+      clients.push(client);
+      return { store: new RedisStore({ client, prefix: `cluster:${randomUUID()}:` }) };
+    },
+    true,
+  );
 
-  sessionAdminSuite("RedisStore on a 3-master Redis Cluster", () => {
-    const client = new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port })));
-    clients.push(client);
-    return { store: new RedisStore({ client, prefix: `cluster:${randomUUID()}:` }) };
-  }, true);
+  sessionAdminSuite(
+    "RedisStore on a 3-master Redis Cluster",
+    () => {
+      const client = new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port })));
+      clients.push(client);
+      return { store: new RedisStore({ client, prefix: `cluster:${randomUUID()}:` }) };
+    },
+    true,
+  );
 
   // The old and new session keys hash to different slots (and mostly different masters) here.
-  regenerateRaceSuite("3-master cluster", () => new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port }))), async () => undefined);
+  regenerateRaceSuite(
+    "3-master cluster",
+    () => new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port }))),
+    async () => undefined,
+  );
 }

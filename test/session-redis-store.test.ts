@@ -18,18 +18,22 @@ const unavailable = await redisUnavailable();
 if (unavailable !== null) {
   test("RedisStore", { skip: `Redis tests skipped: ${unavailable}` }, () => undefined);
 } else {
-  sessionStoreSuite("RedisStore", () => {
-    const redis = new Redis(REDIS_URL);
-    const prefix = `test:${randomUUID()}:`;
-    return {
-      store: new RedisStore({ client: redis, prefix }),
-      cleanup: async () => {
-        const keys = await redis.keys(`${prefix}*`);
-        if (keys.length > 0) await redis.del(...keys);
-        redis.disconnect();
-      },
-    };
-  }, true);
+  sessionStoreSuite(
+    "RedisStore",
+    () => {
+      const redis = new Redis(REDIS_URL);
+      const prefix = `test:${randomUUID()}:`;
+      return {
+        store: new RedisStore({ client: redis, prefix }),
+        cleanup: async () => {
+          const keys = await redis.keys(`${prefix}*`);
+          if (keys.length > 0) await redis.del(...keys);
+          redis.disconnect();
+        },
+      };
+    },
+    true,
+  );
 
   storeTombstoneSuite("RedisStore", (clock) => {
     const redis = new Redis(REDIS_URL);
@@ -44,31 +48,39 @@ if (unavailable !== null) {
     };
   });
 
-  sessionAdminSuite("RedisStore", () => {
-    const redis = new Redis(REDIS_URL);
-    const prefix = `test:${randomUUID()}:`;
-    return {
-      store: new RedisStore({ client: redis, prefix }),
-      cleanup: async () => {
-        const keys = await redis.keys(`${prefix}*`);
-        if (keys.length > 0) await redis.del(...keys);
-        redis.disconnect();
-      },
-    };
-  }, true);
+  sessionAdminSuite(
+    "RedisStore",
+    () => {
+      const redis = new Redis(REDIS_URL);
+      const prefix = `test:${randomUUID()}:`;
+      return {
+        store: new RedisStore({ client: redis, prefix }),
+        cleanup: async () => {
+          const keys = await redis.keys(`${prefix}*`);
+          if (keys.length > 0) await redis.del(...keys);
+          redis.disconnect();
+        },
+      };
+    },
+    true,
+  );
 
-  sessionHardeningSuite("RedisStore", () => {
-    const redis = new Redis(REDIS_URL);
-    const prefix = `test:${randomUUID()}:`;
-    return {
-      store: new RedisStore({ client: redis, prefix }),
-      cleanup: async () => {
-        const keys = await redis.keys(`${prefix}*`);
-        if (keys.length > 0) await redis.del(...keys);
-        redis.disconnect();
-      },
-    };
-  }, true);
+  sessionHardeningSuite(
+    "RedisStore",
+    () => {
+      const redis = new Redis(REDIS_URL);
+      const prefix = `test:${randomUUID()}:`;
+      return {
+        store: new RedisStore({ client: redis, prefix }),
+        cleanup: async () => {
+          const keys = await redis.keys(`${prefix}*`);
+          if (keys.length > 0) await redis.del(...keys);
+          redis.disconnect();
+        },
+      };
+    },
+    true,
+  );
 
   describe("RedisStore specifics", () => {
     const redis = new Redis(REDIS_URL);
@@ -123,10 +135,14 @@ if (unavailable !== null) {
     });
   });
 
-  regenerateRaceSuite("one node", () => new Redis(REDIS_URL), async (c, prefix) => {
-    const keys = await c.keys(`${prefix}*`);
-    if (keys.length > 0) await c.del(...keys);
-  });
+  regenerateRaceSuite(
+    "one node",
+    () => new Redis(REDIS_URL),
+    async (c, prefix) => {
+      const keys = await c.keys(`${prefix}*`);
+      if (keys.length > 0) await c.del(...keys);
+    },
+  );
 
   describe("RedisStore per-user index", () => {
     const redis = new Redis(REDIS_URL);
@@ -143,7 +159,9 @@ if (unavailable !== null) {
       const index = `${prefix}u:{dave}`;
       const t0 = Date.now();
       const lifetime = 60_000;
-      await Promise.all(Array.from({ length: 300 }, (_, i) => store.create(`old${i}`, { data: {}, createdAt: t0, expiresAt: t0 + lifetime, user: "dave" })));
+      await Promise.all(
+        Array.from({ length: 300 }, (_, i) => store.create(`old${i}`, { data: {}, createdAt: t0, expiresAt: t0 + lifetime, user: "dave" })),
+      );
       assert.equal(await redis.zcard(index), 300);
       // Scored by an upper bound of each expiry (one lifetime beyond, see redis-store.ts); the index expires with the highest.
       assert.equal(await pexpiretime(index), t0 + 2 * lifetime);
@@ -155,7 +173,10 @@ if (unavailable !== null) {
       // So does a user added by an update (a login on an existing anonymous session), once "fresh" has expired too.
       const muchLater = later + 2 * lifetime;
       await store.create("anon", { data: {}, createdAt: muchLater, expiresAt: muchLater + lifetime });
-      assert.equal(await store.update("anon", { clear: false, set: {}, delete: [], expiresAt: muchLater + lifetime, seenAt: muchLater, user: "dave" }), true);
+      assert.equal(
+        await store.update("anon", { clear: false, set: {}, delete: [], expiresAt: muchLater + lifetime, seenAt: muchLater, user: "dave" }),
+        true,
+      );
       assert.deepEqual(await redis.zrange(index, 0, -1), ["anon"]);
       assert.equal(await pexpiretime(index), muchLater + 2 * lifetime);
     });
@@ -200,7 +221,11 @@ if (unavailable !== null) {
         assert.equal((await c.request("GET", "/me")).status, 200);
 
         await own.stop();
-        for (const [method, path, body] of [["GET", "/me"], ["POST", "/set/x", { value: 1 }], ["POST", "/login"]] as const) {
+        for (const [method, path, body] of [
+          ["GET", "/me"],
+          ["POST", "/set/x", { value: 1 }],
+          ["POST", "/login"],
+        ] as const) {
           const started = Date.now();
           const res = await c.request(method, path, body);
           const took = Date.now() - started;

@@ -16,20 +16,32 @@ const dir = mkdtempSync(join(tmpdir(), "cello-sqlite-"));
 let n = 0;
 const dbPath = () => join(dir, `sessions-${n++}.db`);
 
-sessionStoreSuite("SqliteStore", () => {
-  const store = new SqliteStore({ path: dbPath() });
-  return { store, cleanup: () => store.close() };
-}, true);
+sessionStoreSuite(
+  "SqliteStore",
+  () => {
+    const store = new SqliteStore({ path: dbPath() });
+    return { store, cleanup: () => store.close() };
+  },
+  true,
+);
 
-sessionAdminSuite("SqliteStore", () => {
-  const store = new SqliteStore({ path: dbPath() });
-  return { store, cleanup: () => store.close() };
-}, true);
+sessionAdminSuite(
+  "SqliteStore",
+  () => {
+    const store = new SqliteStore({ path: dbPath() });
+    return { store, cleanup: () => store.close() };
+  },
+  true,
+);
 
-sessionHardeningSuite("SqliteStore", () => {
-  const store = new SqliteStore({ path: dbPath() });
-  return { store, cleanup: () => store.close() };
-}, true);
+sessionHardeningSuite(
+  "SqliteStore",
+  () => {
+    const store = new SqliteStore({ path: dbPath() });
+    return { store, cleanup: () => store.close() };
+  },
+  true,
+);
 
 storeTombstoneSuite("SqliteStore", (clock) => {
   const store = new SqliteStore({ path: dbPath(), clock });
@@ -119,7 +131,9 @@ describe("SqliteStore specifics", () => {
     const path = dbPath();
     const { default: Database } = await import("better-sqlite3");
     const old = new Database(path);
-    old.exec("CREATE TABLE cello_sessions (key TEXT PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, user TEXT, data TEXT NOT NULL) WITHOUT ROWID");
+    old.exec(
+      "CREATE TABLE cello_sessions (key TEXT PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, user TEXT, data TEXT NOT NULL) WITHOUT ROWID",
+    );
     old.prepare("INSERT INTO cello_sessions VALUES ('old', 0, ?, 0, 'alice', '{\"x\":\"1\"}')").run(Date.now() + 60_000);
     old.close();
     const store = new SqliteStore({ path });
@@ -136,14 +150,22 @@ describe("SqliteStore specifics", () => {
     const path = dbPath();
     const { default: Database } = await import("better-sqlite3");
     const old = new Database(path);
-    old.exec("CREATE TABLE cello_sessions (key TEXT PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, user TEXT, data TEXT NOT NULL, moved_to TEXT) WITHOUT ROWID");
+    old.exec(
+      "CREATE TABLE cello_sessions (key TEXT PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, user TEXT, data TEXT NOT NULL, moved_to TEXT) WITHOUT ROWID",
+    );
     old.prepare("INSERT INTO cello_sessions VALUES ('old', 0, ?, 0, 'alice', '{\"x\":\"1\"}', NULL)").run(Date.now() + 60_000);
     old.close();
     const store = new SqliteStore({ path });
     new SqliteStore({ path }).close(); // a second opener finds the column there
-    assert.deepEqual(store.listByUser("alice").map((s) => [s.idHash, s.meta]), [["old", undefined]]);
+    assert.deepEqual(
+      store.listByUser("alice").map((s) => [s.idHash, s.meta]),
+      [["old", undefined]],
+    );
     const seenAt = Date.now();
-    assert.equal(store.update("old", { clear: false, set: {}, delete: [], expiresAt: seenAt + 60_000, seenAt, meta: { userAgent: "UA", ip: "::1" } }), true);
+    assert.equal(
+      store.update("old", { clear: false, set: {}, delete: [], expiresAt: seenAt + 60_000, seenAt, meta: { userAgent: "UA", ip: "::1" } }),
+      true,
+    );
     assert.deepEqual(store.listByUser("alice")[0]?.meta, { userAgent: "UA", ip: "::1" });
     assert.equal(store.destroyOfUser("bob", "old"), false);
     assert.equal(store.destroyOfUser("alice", "old"), true);
@@ -173,7 +195,10 @@ describe("SqliteStore specifics", () => {
     const isolated = mkdtempSync(join(tmpdir(), "cello-nodriver-"));
     try {
       cpSync(fileURLToPath(new URL("../../dist", import.meta.url)), join(isolated, "dist"), { recursive: true });
-      for (const [file, pkg] of [["sqlite-store.js", "better-sqlite3"], ["redis-store.js", "ioredis"]] as const) {
+      for (const [file, pkg] of [
+        ["sqlite-store.js", "better-sqlite3"],
+        ["redis-store.js", "ioredis"],
+      ] as const) {
         await assert.rejects(
           import(join(isolated, "dist/session/stores", file)),
           (error: Error & { code?: string }) => error.code === "CELLO_MISSING_DRIVER" && error.message.includes(`npm install ${pkg}`),

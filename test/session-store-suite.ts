@@ -19,7 +19,12 @@ export interface StoreUnderTest {
 }
 
 /** `hostName`: which host serves the routes (cello's App by default; test/helpers/session-hosts.ts). */
-export function sessionStoreSuite(name: string, make: () => Promise<StoreUnderTest> | StoreUnderTest, serverSide: boolean, hostName: HostName = "app"): void {
+export function sessionStoreSuite(
+  name: string,
+  make: () => Promise<StoreUnderTest> | StoreUnderTest,
+  serverSide: boolean,
+  hostName: HostName = "app",
+): void {
   describe(`session suite: ${name}${hostName === "app" ? "" : ` on ${hostName}`}`, () => {
     const made: StoreUnderTest[] = [];
     const apps: SessionApp[] = [];
@@ -56,7 +61,10 @@ export function sessionStoreSuite(name: string, make: () => Promise<StoreUnderTe
 
       const logout = await c.request("POST", "/logout");
       assert.equal(logout.setCookies.length, 1);
-      assert.match(logout.setCookies[0] as string, /^session_id=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax$/);
+      assert.match(
+        logout.setCookies[0] as string,
+        /^session_id=; Max-Age=0; Path=\/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax$/,
+      );
       assert.equal((await c.request("GET", "/me")).status, 401);
     });
 
@@ -166,7 +174,10 @@ export function sessionStoreSuite(name: string, make: () => Promise<StoreUnderTe
       const c = s.client();
       await c.request("POST", "/login");
       // Express tells a middleware nothing of a thrown 4xx (see TRAITS): only the 500 path there.
-      const paths = [["/throw", 500], ["/http-error", s.traits.answersHttpError === false ? 500 : 409]] as const;
+      const paths = [
+        ["/throw", 500],
+        ["/http-error", s.traits.answersHttpError === false ? 500 : 409],
+      ] as const;
       for (const [path, status] of s.traits.knowsThrownHttpErrors ? paths : paths.slice(0, 1)) {
         const res = await c.request("POST", path);
         assert.equal(res.status, status, path);
@@ -261,10 +272,7 @@ export function sessionStoreSuite(name: string, make: () => Promise<StoreUnderTe
       test("parallel requests writing different keys both land", async () => {
         const c = s.client();
         await c.request("POST", "/login");
-        await Promise.all([
-          c.request("POST", "/set/a", { value: "A", delay: 80 }),
-          c.request("POST", "/set/b", { value: "B", delay: 40 }),
-        ]);
+        await Promise.all([c.request("POST", "/set/a", { value: "A", delay: 80 }), c.request("POST", "/set/b", { value: "B", delay: 40 })]);
         const peek = await c.request("GET", "/peek");
         assert.equal(peek.json.data.a, "A");
         assert.equal(peek.json.data.b, "B");

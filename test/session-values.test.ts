@@ -32,7 +32,10 @@ describe("Session values are JSON values only", () => {
   for (const [label, value] of Object.entries(bad)) {
     test(`set() throws a TypeError at once for ${label}`, () => {
       const session = newSession(undefined);
-      assert.throws(() => session.set("k", value as never), (e: unknown) => e instanceof TypeError && (e as { code?: string }).code === "CELLO_SESSION_VALUE_NOT_JSON");
+      assert.throws(
+        () => session.set("k", value as never),
+        (e: unknown) => e instanceof TypeError && (e as { code?: string }).code === "CELLO_SESSION_VALUE_NOT_JSON",
+      );
       assert.equal(session.has("k"), false, "nothing was stored");
     });
   }
@@ -52,7 +55,13 @@ describe("Session values are JSON values only", () => {
     const session = newSession({ id: "x".repeat(43), data: { a: "1", b: '"two"' }, createdAt: 0, expiresAt: 1 });
     assert.equal(session.has("a"), true);
     assert.equal(session.get("b"), "two");
-    assert.deepEqual([...session.entries()], [["a", 1], ["b", "two"]]);
+    assert.deepEqual(
+      [...session.entries()],
+      [
+        ["a", 1],
+        ["b", "two"],
+      ],
+    );
     assert.equal(session.delete("a"), true);
     assert.equal(session.delete("a"), false);
     session.clear();

@@ -19,7 +19,10 @@ async function outcome(promise: unknown): Promise<{ value?: unknown; code?: stri
 
 describe("callStore", () => {
   test("a synchronous store's answer stays synchronous", () => {
-    assert.equal(callStore(50, () => 42), 42);
+    assert.equal(
+      callStore(50, () => 42),
+      42,
+    );
   });
 
   test("a throw or a rejection becomes CELLO_SESSION_STORE_UNAVAILABLE, with the cause kept", async () => {

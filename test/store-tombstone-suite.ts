@@ -36,7 +36,11 @@ export function storeTombstoneSuite(name: string, make: (clock: () => number) =>
         assert.equal(await store.update("k2", patch(t0 + 250)), false);
         assert.equal(await store.regenerate("k1", "k9", session(t0 + 60_000), t0 + 250), false, "a tombstone is not live");
         assert.equal(await store.get("k9"), null);
-        assert.deepEqual((await store.listByUser("alice")).map((info) => info.idHash), ["k3"], "tombstones are not listed");
+        assert.deepEqual(
+          (await store.listByUser("alice")).map((info) => info.idHash),
+          ["k3"],
+          "tombstones are not listed",
+        );
         await store.destroy("k1");
         assert.equal(await store.get("k3"), null, "the live successor is destroyed");
         assert.deepEqual(await store.listByUser("alice"), []);
@@ -56,7 +60,10 @@ export function storeTombstoneSuite(name: string, make: (clock: () => number) =>
         await store.destroy("m2");
         assert.equal(await store.get("m3"), null);
         assert.notEqual(await store.get("other"), null);
-        assert.deepEqual((await store.listByUser("alice")).map((info) => info.idHash), ["other"]);
+        assert.deepEqual(
+          (await store.listByUser("alice")).map((info) => info.idHash),
+          ["other"],
+        );
       } finally {
         await done();
       }

@@ -82,7 +82,13 @@ async function start(env: Record<string, string>): Promise<Primary & { url: stri
 
 /** The primary's exit code, or "started" when it got as far as serving (then it is stopped). */
 async function refusal(primary: Primary): Promise<number | null | "started"> {
-  const outcome = await Promise.race([primary.exited, primary.waitFor("stdout", /listening on/).then(() => "started" as const, () => null)]);
+  const outcome = await Promise.race([
+    primary.exited,
+    primary.waitFor("stdout", /listening on/).then(
+      () => "started" as const,
+      () => null,
+    ),
+  ]);
   if (outcome === "started") primary.child.kill("SIGKILL");
   return outcome === null ? await primary.exited : outcome;
 }
@@ -112,7 +118,13 @@ async function call(url: string, method: string, path: string, cookie?: string):
  * Calls `path` until two different workers have answered (at most 400 tries), checking every answer;
  * resolves to the pids seen.
  */
-async function onEveryWorker(url: string, path: string, cookie: string | undefined, check: (answer: Answer) => void, exclude = new Set<number>()): Promise<Set<number>> {
+async function onEveryWorker(
+  url: string,
+  path: string,
+  cookie: string | undefined,
+  check: (answer: Answer) => void,
+  exclude = new Set<number>(),
+): Promise<Set<number>> {
   const pids = new Set<number>();
   for (let i = 0; i < 400 && pids.size < 2; i++) {
     // Past the first tries, a worker may still be starting (a restart on a busy machine): pace the tries.
@@ -144,16 +156,20 @@ async function assertSharedAndRevocable(url: string): Promise<void> {
 }
 
 describe("app.run({ workers })", () => {
-  test("SqliteStore on a file with developmentSecret(): a session created on one worker is read on the other, and revoked on both", BOUNDED, async () => {
-    const primary = await start({ STORE: "sqlite", SQLITE_PATH: join(dir, `sessions-${randomUUID()}.db`), SECRET: "development" });
-    try {
-      await assertSharedAndRevocable(primary.url);
-      // The development secret was generated once, in the primary: one warning, not one per worker.
-      assert.equal(primary.stderr().match(/random development secret/g)?.length, 1);
-    } finally {
-      await stop(primary);
-    }
-  });
+  test(
+    "SqliteStore on a file with developmentSecret(): a session created on one worker is read on the other, and revoked on both",
+    BOUNDED,
+    async () => {
+      const primary = await start({ STORE: "sqlite", SQLITE_PATH: join(dir, `sessions-${randomUUID()}.db`), SECRET: "development" });
+      try {
+        await assertSharedAndRevocable(primary.url);
+        // The development secret was generated once, in the primary: one warning, not one per worker.
+        assert.equal(primary.stderr().match(/random development secret/g)?.length, 1);
+      } finally {
+        await stop(primary);
+      }
+    },
+  );
 
   test("RedisStore: a session created on one worker is read on the other, and revoked on both", BOUNDED, async (t) => {
     const unavailable = await redisUnavailable();
@@ -184,19 +200,23 @@ describe("app.run({ workers })", () => {
     }
   });
 
-  test("a worker that crashes at start-up is restarted ever more slowly (100 ms doubling), and SIGTERM still stops the primary", BOUNDED, async () => {
-    const primary = spawnPrimary({ STORE: "sqlite", SQLITE_PATH: join(dir, `sessions-${randomUUID()}.db`), CRASH_AT_START: "1" });
-    // Until one slot is at 800 ms, or twelve restarts (without backoff, all of them at once).
-    await primary.waitFor("stderr", /restarting it in 800 ms|(?:restarting it in \d+ ms[\s\S]*?){12}/);
-    primary.child.kill("SIGTERM");
-    assert.equal(await primary.exited, 0);
-    const delays = [...primary.stderr().matchAll(/restarting it in (\d+) ms/g)].map((m) => Number(m[1]));
-    // Two worker slots, each doubling its own delay: no delay repeats more than twice before 800 ms.
-    const upTo800 = delays.slice(0, delays.includes(800) ? delays.indexOf(800) + 1 : 12);
-    for (const delay of [100, 200, 400]) assert.ok(upTo800.filter((d) => d === delay).length <= 2, `delays: ${upTo800.join(", ")}`);
-    assert.deepEqual(new Set(upTo800), new Set([100, 200, 400, 800]));
-    assert.doesNotMatch(primary.stdout(), /listening on/);
-  });
+  test(
+    "a worker that crashes at start-up is restarted ever more slowly (100 ms doubling), and SIGTERM still stops the primary",
+    BOUNDED,
+    async () => {
+      const primary = spawnPrimary({ STORE: "sqlite", SQLITE_PATH: join(dir, `sessions-${randomUUID()}.db`), CRASH_AT_START: "1" });
+      // Until one slot is at 800 ms, or twelve restarts (without backoff, all of them at once).
+      await primary.waitFor("stderr", /restarting it in 800 ms|(?:restarting it in \d+ ms[\s\S]*?){12}/);
+      primary.child.kill("SIGTERM");
+      assert.equal(await primary.exited, 0);
+      const delays = [...primary.stderr().matchAll(/restarting it in (\d+) ms/g)].map((m) => Number(m[1]));
+      // Two worker slots, each doubling its own delay: no delay repeats more than twice before 800 ms.
+      const upTo800 = delays.slice(0, delays.includes(800) ? delays.indexOf(800) + 1 : 12);
+      for (const delay of [100, 200, 400]) assert.ok(upTo800.filter((d) => d === delay).length <= 2, `delays: ${upTo800.join(", ")}`);
+      assert.deepEqual(new Set(upTo800), new Set([100, 200, 400, 800]));
+      assert.doesNotMatch(primary.stdout(), /listening on/);
+    },
+  );
 
   test("SIGTERM under keep-alive load: every request sent before the signal is answered, in-flight ones included; exit code 0", BOUNDED, async () => {
     const primary = await start({ STORE: "sqlite", SQLITE_PATH: join(dir, `sessions-${randomUUID()}.db`) });
@@ -248,14 +268,18 @@ describe("app.run({ workers })", () => {
     ["sqlite-memory", "SqliteStore"],
     ["custom", "CustomStore"],
   ] as const) {
-    test(`refuses to start with ${store === "sqlite-memory" ? 'SqliteStore({ path: ":memory:" })' : name} (not shared between processes)`, BOUNDED, async () => {
-      const primary = spawnPrimary({ STORE: store });
-      const outcome = await refusal(primary);
-      assert.ok(outcome !== 0 && outcome !== "started", `outcome: ${String(outcome)}`);
-      assert.match(primary.stderr(), /CELLO_WORKERS_STORE_NOT_SHARED/);
-      assert.match(primary.stderr(), new RegExp(`${name} is not`));
-      assert.doesNotMatch(primary.stdout(), /listening on/);
-    });
+    test(
+      `refuses to start with ${store === "sqlite-memory" ? 'SqliteStore({ path: ":memory:" })' : name} (not shared between processes)`,
+      BOUNDED,
+      async () => {
+        const primary = spawnPrimary({ STORE: store });
+        const outcome = await refusal(primary);
+        assert.ok(outcome !== 0 && outcome !== "started", `outcome: ${String(outcome)}`);
+        assert.match(primary.stderr(), /CELLO_WORKERS_STORE_NOT_SHARED/);
+        assert.match(primary.stderr(), new RegExp(`${name} is not`));
+        assert.doesNotMatch(primary.stdout(), /listening on/);
+      },
+    );
   }
 
   test("refuses to start when the workers' secrets differ from the primary's (a random secret per process)", BOUNDED, async () => {
@@ -270,7 +294,10 @@ describe("app.run({ workers })", () => {
     const before = process.env["NODE_ENV"];
     try {
       process.env["NODE_ENV"] = "production";
-      assert.throws(() => developmentSecret(), (error) => isCelloError(error, "CELLO_DEVELOPMENT_SECRET_IN_PRODUCTION"));
+      assert.throws(
+        () => developmentSecret(),
+        (error) => isCelloError(error, "CELLO_DEVELOPMENT_SECRET_IN_PRODUCTION"),
+      );
       process.env["NODE_ENV"] = "test";
       const secret = developmentSecret();
       assert.ok(Buffer.byteLength(secret) >= 32);
@@ -283,7 +310,10 @@ describe("app.run({ workers })", () => {
 
   test("the workers option is validated before anything is forked", BOUNDED, async () => {
     for (const workers of [0, -1, 1.5, "many", Number.NaN]) {
-      await assert.rejects(new App().run({ port: 0, workers: workers as number }), (error) => isCelloError(error, "CELLO_INVALID_OPTION") && /"workers"/.test(error.message));
+      await assert.rejects(
+        new App().run({ port: 0, workers: workers as number }),
+        (error) => isCelloError(error, "CELLO_INVALID_OPTION") && /"workers"/.test(error.message),
+      );
     }
   });
 });

@@ -6,7 +6,10 @@ import { sessions } from "../../dist/adapters/fastify.js";
 
 const port = Number(process.argv[2]);
 const app = Fastify();
-await app.register(sessions, new SessionConfig({ secret: "bench-0123456789abcdefghijklmnopqrstuvwxyzABCDEF", secure: false, store: new MemoryStore() }));
+await app.register(
+  sessions,
+  new SessionConfig({ secret: "bench-0123456789abcdefghijklmnopqrstuvwxyzABCDEF", secure: false, store: new MemoryStore() }),
+);
 app.post("/login", async (request) => {
   request.session.set("user_id", "123");
   request.session.set("username", "alice");

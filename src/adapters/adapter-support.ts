@@ -69,7 +69,8 @@ export function assertNodeSendable(status: number, headers: Record<string, unkno
 /** Status and JSON body a failed load or commit is answered with, as cello's App answers it. */
 export function failure(error: unknown): { status: number; body: string; error: CelloError } {
   const known = error instanceof CelloError && error.expose ? error : createError("CELLO_INTERNAL");
-  const body = known.code === "CELLO_INTERNAL" || known.code === "CELLO_HTTP_ERROR" ? { error: known.message } : { error: known.message, code: known.code };
+  const body =
+    known.code === "CELLO_INTERNAL" || known.code === "CELLO_HTTP_ERROR" ? { error: known.message } : { error: known.message, code: known.code };
   return { status: known.statusCode, body: JSON.stringify(body), error: known };
 }
 
@@ -92,4 +93,7 @@ export class FailureLog {
   }
 }
 
-export const consoleLogger: Logger = { error: (message, error) => console.error(message, error), warn: (message, details) => console.warn(message, details) };
+export const consoleLogger: Logger = {
+  error: (message, error) => console.error(message, error),
+  warn: (message, details) => console.warn(message, details),
+};

@@ -30,7 +30,16 @@ import { SessionManager } from "../session/manager.js";
 import type { Session } from "../session/session.js";
 import type { SessionSlot } from "../session/session-slot.js";
 import type { Logger } from "../logger.js";
-import { assertNodeSendable, consoleLogger, failure, FailureLog, headerText, requireFramework, writeSessionHeaders, type HeaderAccess } from "./adapter-support.js";
+import {
+  assertNodeSendable,
+  consoleLogger,
+  failure,
+  FailureLog,
+  headerText,
+  requireFramework,
+  writeSessionHeaders,
+  type HeaderAccess,
+} from "./adapter-support.js";
 
 requireFramework("cello/express", "express");
 
@@ -132,7 +141,11 @@ function hold(engine: SessionEngine, slot: SessionSlot, res: ServerResponse, log
     }
     const { status, body } = failure(error);
     for (const name of res.getHeaderNames()) res.removeHeader(name);
-    writeHead.call(res, status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(body), "cache-control": "no-store" });
+    writeHead.call(res, status, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(body),
+      "cache-control": "no-store",
+    });
     end.call(res, body);
   };
 

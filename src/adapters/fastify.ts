@@ -83,7 +83,14 @@ export async function sessions(fastify: FastifyInstance, config: SessionConfig):
     const slot = (request as WithSlot)[SLOT];
     // No session (a 404 from before onRequest ran, a failed load), already committed (onSend runs
     // again for the error answer of a failed commit), or a handler that threw: nothing to save.
-    if (slot === undefined || slot === null || slot.committed || slot.error !== undefined || (request as WithSlot)[FAILED] === true || reply.statusCode >= 500) {
+    if (
+      slot === undefined ||
+      slot === null ||
+      slot.committed ||
+      slot.error !== undefined ||
+      (request as WithSlot)[FAILED] === true ||
+      reply.statusCode >= 500
+    ) {
       done(null, payload);
       return;
     }

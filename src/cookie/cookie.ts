@@ -104,8 +104,7 @@ export function serializeCookie(name: string, value: string, options: CookieOpti
 }
 
 function serializeChecked(name: string, value: string, options: CookieOptions): string {
-  const expires =
-    options.expires ?? (options.maxAge !== undefined ? new Date(Date.now() + options.maxAge * 1000) : undefined);
+  const expires = options.expires ?? (options.maxAge !== undefined ? new Date(Date.now() + options.maxAge * 1000) : undefined);
   return serialize(name, value, {
     encode: identity,
     ...(options.maxAge !== undefined && { maxAge: options.maxAge }),

@@ -93,7 +93,6 @@ export class CsrfConfig {
     if (options.secret !== undefined) keepSecrets(this, secrets(options.secret));
     Object.freeze(this);
   }
-
 }
 
 function invalid(option: string, why: string) {
@@ -115,7 +114,10 @@ function methods(value: unknown): string[] {
   return list("safeMethods", value).map((method) => {
     const upper = typeof method === "string" ? method.toUpperCase() : "";
     if (!SAFE.has(upper)) {
-      throw invalid("safeMethods", `${JSON.stringify(method)} is not a safe method (RFC 9110 §9.2.1): only GET, HEAD, OPTIONS and TRACE may skip the check`);
+      throw invalid(
+        "safeMethods",
+        `${JSON.stringify(method)} is not a safe method (RFC 9110 §9.2.1): only GET, HEAD, OPTIONS and TRACE may skip the check`,
+      );
     }
     return upper;
   });
@@ -156,7 +158,10 @@ function origins(value: unknown): string[] {
     // Compared exactly with the Origin header, so only the exact serialization a browser sends is
     // accepted (RFC 6454 §6.2: lower-case, no default port, no path).
     if (origin !== url.origin && origin !== `${url.origin}/`) {
-      throw invalid("trustedOrigins", `${JSON.stringify(origin)} must be an origin alone, exactly as browsers send it: ${JSON.stringify(url.origin)}`);
+      throw invalid(
+        "trustedOrigins",
+        `${JSON.stringify(origin)} must be an origin alone, exactly as browsers send it: ${JSON.stringify(url.origin)}`,
+      );
     }
     return url.origin;
   });

@@ -33,7 +33,8 @@ export function readSignals(req: Pick<RequestSource, "rawHeaders">, into: FetchS
     // Length and first letter before any lower-casing: "accept" and "cookie" are also 6 long.
     const first = name.charCodeAt(0) | 0x20;
     if (name.length === 14) {
-      if (first === 0x73 /* s */ && into.secFetchSite === undefined && name.toLowerCase() === "sec-fetch-site") into.secFetchSite = raw[i + 1] as string;
+      if (first === 0x73 /* s */ && into.secFetchSite === undefined && name.toLowerCase() === "sec-fetch-site")
+        into.secFetchSite = raw[i + 1] as string;
     } else if (name.length === 6) {
       if (first === 0x6f /* o */ && into.origin === undefined && name.toLowerCase() === "origin") into.origin = raw[i + 1] as string;
     }

@@ -87,7 +87,8 @@ export function csrfMiddleware(config: CsrfConfig, tokens: CsrfTokens, logger: L
       message += ` (the app's origin is ${request.origin})`;
       // The classic deployment mistake: TLS ends at a proxy, the app sees plain HTTP.
       if (origin?.startsWith("https://") === true && request.protocol === "http" && origin.slice(8) === request.host) {
-        message += "; the request arrived over http but the page is https: behind a TLS-terminating proxy, set new App({ trustProxy: [...] }) so cello sees the client's scheme";
+        message +=
+          "; the request arrived over http but the page is https: behind a TLS-terminating proxy, set new App({ trustProxy: [...] }) so cello sees the client's scheme";
       }
     }
     warnings.warn(message, { code, method: request.method, path: request.path, origin, secFetchSite, ip: request.ip });

@@ -120,7 +120,8 @@ function nestsDeeperThan(body: Buffer, limit: number): boolean {
   for (let i = 0; i < body.length; i++) {
     const byte = body[i] as number;
     if (inString) {
-      if (byte === 0x5c) i++; // backslash: the next byte is escaped (\" or \\)
+      if (byte === 0x5c)
+        i++; // backslash: the next byte is escaped (\" or \\)
       else if (byte === 0x22) inString = false;
     } else if (byte === 0x22) inString = true;
     else if (byte === 0x5b || byte === 0x7b) {

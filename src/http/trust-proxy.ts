@@ -40,7 +40,8 @@ export class TrustedProxies {
   constructor(option: readonly string[]) {
     const ranges: IpRange[] = [];
     for (const entry of option) {
-      if (typeof entry !== "string") throw createError("CELLO_TRUST_PROXY_INVALID", String(entry), "must be a string (an address, a CIDR range or a name)");
+      if (typeof entry !== "string")
+        throw createError("CELLO_TRUST_PROXY_INVALID", String(entry), "must be a string (an address, a CIDR range or a name)");
       const named = NAMED[entry];
       for (const item of named ?? [entry]) ranges.push(parseRange(item, entry));
     }
@@ -61,7 +62,7 @@ export function trustProxyOption(value: unknown): TrustedProxies | null {
     throw createError(
       "CELLO_TRUST_PROXY_INVALID",
       "true",
-      "would trust every peer, so any client could forge its address, scheme and host; list your proxies' addresses or CIDR ranges (or \"loopback\")",
+      'would trust every peer, so any client could forge its address, scheme and host; list your proxies\' addresses or CIDR ranges (or "loopback")',
     );
   }
   if (typeof value === "number") {
@@ -72,20 +73,32 @@ export function trustProxyOption(value: unknown): TrustedProxies | null {
     );
   }
   if (!Array.isArray(value)) {
-    throw createError("CELLO_TRUST_PROXY_INVALID", JSON.stringify(value) ?? String(value), "must be false or an array of addresses, CIDR ranges and the names loopback, linklocal, uniquelocal");
+    throw createError(
+      "CELLO_TRUST_PROXY_INVALID",
+      JSON.stringify(value) ?? String(value),
+      "must be false or an array of addresses, CIDR ranges and the names loopback, linklocal, uniquelocal",
+    );
   }
   return new TrustedProxies(value as readonly string[]);
 }
 
 function parseRange(text: string, entry: string): IpRange {
   if (text.indexOf("%") !== -1) {
-    throw createError("CELLO_TRUST_PROXY_INVALID", JSON.stringify(entry), "has a zone ID (%...): zoned addresses are refused, as the zone is not part of the peer address Node reports");
+    throw createError(
+      "CELLO_TRUST_PROXY_INVALID",
+      JSON.stringify(entry),
+      "has a zone ID (%...): zoned addresses are refused, as the zone is not part of the peer address Node reports",
+    );
   }
   const slash = text.indexOf("/");
   const address = slash === -1 ? text : text.slice(0, slash);
   const bytes = parseIp(address);
   if (bytes === null) {
-    throw createError("CELLO_TRUST_PROXY_INVALID", JSON.stringify(entry), 'is not an IP address, a CIDR range ("10.0.0.0/8") or one of "loopback", "linklocal", "uniquelocal"');
+    throw createError(
+      "CELLO_TRUST_PROXY_INVALID",
+      JSON.stringify(entry),
+      'is not an IP address, a CIDR range ("10.0.0.0/8") or one of "loopback", "linklocal", "uniquelocal"',
+    );
   }
   const v4 = address.indexOf(":") === -1;
   let prefix = 128;
@@ -97,7 +110,11 @@ function parseRange(text: string, entry: string): IpRange {
     }
     prefix = v4 ? 96 + Number(bits) : Number(bits);
     if (Number(bits) === 0) {
-      throw createError("CELLO_TRUST_PROXY_INVALID", JSON.stringify(entry), "trusts every address, which is the same as trustProxy: true; list your proxies");
+      throw createError(
+        "CELLO_TRUST_PROXY_INVALID",
+        JSON.stringify(entry),
+        "trusts every address, which is the same as trustProxy: true; list your proxies",
+      );
     }
   }
   // An IPv4-mapped IPv6 range shorter than /97 reaches past ::ffff:0:0/96 into the rest of IPv6, or
@@ -107,7 +124,7 @@ function parseRange(text: string, entry: string): IpRange {
     throw createError(
       "CELLO_TRUST_PROXY_INVALID",
       JSON.stringify(entry),
-      "is an IPv4-mapped IPv6 range shorter than /97, which would trust far more than the IPv4 range it looks like; write the IPv4 range (e.g. \"10.0.0.0/8\")",
+      'is an IPv4-mapped IPv6 range shorter than /97, which would trust far more than the IPv4 range it looks like; write the IPv4 range (e.g. "10.0.0.0/8")',
     );
   }
   // Keep only the prefix bits, so "10.1.2.3/8" is 10.0.0.0/8.

@@ -7,9 +7,15 @@ import type { Response } from "../response.js";
  */
 export function varyWith(current: string | undefined, names: string): string {
   if (current === undefined || current === "") return names;
-  const listed = current.toLowerCase().split(",").map((name) => name.trim());
+  const listed = current
+    .toLowerCase()
+    .split(",")
+    .map((name) => name.trim());
   if (listed.includes("*")) return current;
-  const missing = names.split(",").map((name) => name.trim()).filter((name) => !listed.includes(name.toLowerCase()));
+  const missing = names
+    .split(",")
+    .map((name) => name.trim())
+    .filter((name) => !listed.includes(name.toLowerCase()));
   return missing.length > 0 ? `${current}, ${missing.join(", ")}` : current;
 }
 

@@ -235,7 +235,8 @@ function checkCookieRules(config: SessionConfig): void {
   const name = config.cookieName.toLowerCase();
   if (name.startsWith("__host-")) {
     if (!config.secure) throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, "uses the __Host- prefix, which requires secure: true");
-    if (config.domain !== undefined) throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, "uses the __Host- prefix, which forbids a domain");
+    if (config.domain !== undefined)
+      throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, "uses the __Host- prefix, which forbids a domain");
     if (config.path !== "/") throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, 'uses the __Host- prefix, which requires path "/"');
   } else if (name.startsWith("__secure-") && !config.secure) {
     throw createError("CELLO_SESSION_COOKIE_PREFIX", config.cookieName, "uses the __Secure- prefix, which requires secure: true");

@@ -42,7 +42,8 @@ export class SessionEngine {
     const cookie = new SessionCookieWriter(config);
     // The one place that asks which kind of backend: once, here.
     const store = config.store;
-    this.#backend = store instanceof CookieStore ? new CookieBackend(config, store, secrets, cookie) : new StoreBackend(config, store, secrets, cookie);
+    this.#backend =
+      store instanceof CookieStore ? new CookieBackend(config, store, secrets, cookie) : new StoreBackend(config, store, secrets, cookie);
   }
 
   /**

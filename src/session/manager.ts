@@ -67,7 +67,9 @@ export class SessionManager {
   async destroyAll(user: string | number, options: DestroyAllOptions = {}): Promise<number> {
     const store = this.#store("app.sessions.destroyAll()");
     const except = options.except === undefined ? undefined : keyOf(options.except);
-    return callStore(this.#config.storeTimeout, () => (except === undefined ? store.destroyByUser(String(user)) : store.destroyByUser(String(user), except)));
+    return callStore(this.#config.storeTimeout, () =>
+      except === undefined ? store.destroyByUser(String(user)) : store.destroyByUser(String(user), except),
+    );
   }
 
   #store(what: string): SessionStore {

@@ -65,12 +65,29 @@ async function pings(port: number): Promise<boolean> {
 export class OwnRedis {
   readonly dir = mkdtempSync(join(tmpdir(), "cello-redis-"));
   #child: ChildProcess | undefined;
-  constructor(readonly port: number, readonly extraArgs: string[] = []) {}
+  constructor(
+    readonly port: number,
+    readonly extraArgs: string[] = [],
+  ) {}
 
   async start(): Promise<void> {
     this.#child = spawn(
       "redis-server",
-      ["--port", String(this.port), "--bind", "127.0.0.1", "--dir", this.dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always", ...this.extraArgs],
+      [
+        "--port",
+        String(this.port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        this.dir,
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "always",
+        ...this.extraArgs,
+      ],
       { stdio: "ignore" },
     );
     await waitFor(() => pings(this.port), `redis-server on ${this.port}`);
@@ -93,9 +110,13 @@ export class OwnRedis {
 /** Three masters with --cluster-enabled yes, joined by `redis-cli --cluster create`. */
 export async function startCluster(): Promise<{ ports: number[]; stop: () => Promise<void> }> {
   const ports = [await freePort(), await freePort(), await freePort()];
-  const nodes = ports.map((port) => new OwnRedis(port, ["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`, "--cluster-node-timeout", "2000"]));
+  const nodes = ports.map(
+    (port) => new OwnRedis(port, ["--cluster-enabled", "yes", "--cluster-config-file", `nodes-${port}.conf`, "--cluster-node-timeout", "2000"]),
+  );
   await Promise.all(nodes.map((node) => node.start()));
-  const create = spawnSync("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"], { encoding: "utf8" });
+  const create = spawnSync("redis-cli", ["--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes"], {
+    encoding: "utf8",
+  });
   if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
   await waitFor(async () => {
     for (const port of ports) {

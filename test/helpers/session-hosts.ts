@@ -86,109 +86,181 @@ export function sessionRoutes(): Route[] {
   };
 
   return [
-    ["POST", "/login", ({ session, body }) => {
-      const { user, role } = body<{ user?: string; role?: string }>();
-      session.set("user_id", user ?? "123");
-      session.set("role", role ?? "admin");
-      return { logged_in: true };
-    }],
-    ["GET", "/me", ({ session }) => {
-      const userId = session.get("user_id");
-      if (!userId) return new Reply({ error: "Not logged in" }, 401);
-      return { user_id: userId, role: session.get("role") ?? null };
-    }],
+    [
+      "POST",
+      "/login",
+      ({ session, body }) => {
+        const { user, role } = body<{ user?: string; role?: string }>();
+        session.set("user_id", user ?? "123");
+        session.set("role", role ?? "admin");
+        return { logged_in: true };
+      },
+    ],
+    [
+      "GET",
+      "/me",
+      ({ session }) => {
+        const userId = session.get("user_id");
+        if (!userId) return new Reply({ error: "Not logged in" }, 401);
+        return { user_id: userId, role: session.get("role") ?? null };
+      },
+    ],
     ["GET", "/peek", ({ session }) => ({ data: session.toJSON(), size: session.size, isNew: session.isNew })],
     ["GET", "/noop", () => ({ ok: true })],
-    ["POST", "/set/:key", async ({ session, body, param }) => {
-      const { value, delay } = body<{ value: unknown; delay?: number }>();
-      session.get(param("key"));
-      if (delay) await sleep(delay);
-      session.set(param("key"), value as never);
-      return { data: session.toJSON() };
-    }],
+    [
+      "POST",
+      "/set/:key",
+      async ({ session, body, param }) => {
+        const { value, delay } = body<{ value: unknown; delay?: number }>();
+        session.get(param("key"));
+        if (delay) await sleep(delay);
+        session.set(param("key"), value as never);
+        return { data: session.toJSON() };
+      },
+    ],
     ["POST", "/delete/:key", ({ session, param }) => ({ deleted: session.delete(param("key")) })],
-    ["POST", "/logout", async ({ session, query }) => {
-      const name = query("gate");
-      if (name !== undefined) {
-        session.get("user_id"); // load the session before parking
-        await park(name);
-      }
-      session.clear();
-      return { logged_out: true };
-    }],
-    ["POST", "/destroy", async ({ session, query }) => {
-      const delay = Number(query("delay") ?? 0);
-      session.get("user_id");
-      if (delay) await sleep(delay);
-      session.destroy();
-      return { destroyed: true };
-    }],
-    ["POST", "/regenerate", ({ session }) => {
-      const before = session.id;
-      session.regenerate();
-      return { before, after: session.id };
-    }],
+    [
+      "POST",
+      "/logout",
+      async ({ session, query }) => {
+        const name = query("gate");
+        if (name !== undefined) {
+          session.get("user_id"); // load the session before parking
+          await park(name);
+        }
+        session.clear();
+        return { logged_out: true };
+      },
+    ],
+    [
+      "POST",
+      "/destroy",
+      async ({ session, query }) => {
+        const delay = Number(query("delay") ?? 0);
+        session.get("user_id");
+        if (delay) await sleep(delay);
+        session.destroy();
+        return { destroyed: true };
+      },
+    ],
+    [
+      "POST",
+      "/regenerate",
+      ({ session }) => {
+        const before = session.id;
+        session.regenerate();
+        return { before, after: session.id };
+      },
+    ],
     ["GET", "/id", ({ session }) => ({ id: session.id, isNew: session.isNew })],
-    ["POST", "/throw", ({ session }) => {
-      session.set("half", "done");
-      throw new Error("handler failed");
-    }],
-    ["POST", "/http-error", ({ session }) => {
-      session.set("half", "done");
-      throw new HttpError(409, "conflict");
-    }],
-    ["POST", "/flash", ({ session }) => {
-      session.flash("notice", "saved!");
-      return { same_request: session.get("notice") ?? null };
-    }],
+    [
+      "POST",
+      "/throw",
+      ({ session }) => {
+        session.set("half", "done");
+        throw new Error("handler failed");
+      },
+    ],
+    [
+      "POST",
+      "/http-error",
+      ({ session }) => {
+        session.set("half", "done");
+        throw new HttpError(409, "conflict");
+      },
+    ],
+    [
+      "POST",
+      "/flash",
+      ({ session }) => {
+        session.flash("notice", "saved!");
+        return { same_request: session.get("notice") ?? null };
+      },
+    ],
     ["GET", "/flash", ({ session }) => ({ notice: session.get("notice") ?? null })],
-    ["GET", "/cache-chosen", ({ session }) => {
-      session.set("x", 1);
-      return new Reply({}, 200, { "cache-control": "private, max-age=5" });
-    }],
-    ["POST", "/big", ({ session, query }) => {
-      session.set("blob", "x".repeat(Number(query("n") ?? 5000)));
-      return {};
-    }],
-    ["GET", "/gate/:name/arrived", async ({ param }) => {
-      await gate(param("name")).arrived;
-      return {};
-    }],
-    ["POST", "/gate/:name/open", ({ param }) => {
-      gate(param("name")).open();
-      return {};
-    }],
+    [
+      "GET",
+      "/cache-chosen",
+      ({ session }) => {
+        session.set("x", 1);
+        return new Reply({}, 200, { "cache-control": "private, max-age=5" });
+      },
+    ],
+    [
+      "POST",
+      "/big",
+      ({ session, query }) => {
+        session.set("blob", "x".repeat(Number(query("n") ?? 5000)));
+        return {};
+      },
+    ],
+    [
+      "GET",
+      "/gate/:name/arrived",
+      async ({ param }) => {
+        await gate(param("name")).arrived;
+        return {};
+      },
+    ],
+    [
+      "POST",
+      "/gate/:name/open",
+      ({ param }) => {
+        gate(param("name")).open();
+        return {};
+      },
+    ],
     /** Reads the session, waits (at ?gate=name, or ?delay=ms), then regenerates and writes a key. */
-    ["POST", "/regenerate-after", async ({ session, query }) => {
-      const before = session.id;
-      session.get("user_id");
-      const name = query("gate");
-      if (name !== undefined) await park(name);
-      else if (query("delay")) await sleep(Number(query("delay")));
-      session.regenerate();
-      session.set("regenerated", true);
-      return { before, after: session.id };
-    }],
+    [
+      "POST",
+      "/regenerate-after",
+      async ({ session, query }) => {
+        const before = session.id;
+        session.get("user_id");
+        const name = query("gate");
+        if (name !== undefined) await park(name);
+        else if (query("delay")) await sleep(Number(query("delay")));
+        session.regenerate();
+        session.set("regenerated", true);
+        return { before, after: session.id };
+      },
+    ],
     // Session hardening (test/session-hardening-suite.ts).
-    ["POST", "/cache-public", ({ session }) => {
-      session.set("x", 1);
-      return new Reply({}, 200, { "cache-control": "public, max-age=600, s-maxage=600" });
-    }],
-    ["GET", "/cache-public", ({ session }) => {
-      session.get("user_id");
-      return new Reply({}, 200, { "cache-control": "public, max-age=600" });
-    }],
-    ["POST", "/relogin", ({ session, query }) => {
-      session.clear();
-      session.set("user_id", query("user") ?? "456");
-      return { ok: true };
-    }],
-    ["POST", "/deep", ({ session, query }) => {
-      let value: unknown = "leaf";
-      for (let i = 0; i < Number(query("depth")); i++) value = [value];
-      session.set("deep", value as never);
-      return { ok: true };
-    }],
+    [
+      "POST",
+      "/cache-public",
+      ({ session }) => {
+        session.set("x", 1);
+        return new Reply({}, 200, { "cache-control": "public, max-age=600, s-maxage=600" });
+      },
+    ],
+    [
+      "GET",
+      "/cache-public",
+      ({ session }) => {
+        session.get("user_id");
+        return new Reply({}, 200, { "cache-control": "public, max-age=600" });
+      },
+    ],
+    [
+      "POST",
+      "/relogin",
+      ({ session, query }) => {
+        session.clear();
+        session.set("user_id", query("user") ?? "456");
+        return { ok: true };
+      },
+    ],
+    [
+      "POST",
+      "/deep",
+      ({ session, query }) => {
+        let value: unknown = "leaf";
+        for (let i = 0; i < Number(query("depth")); i++) value = [value];
+        session.set("deep", value as never);
+        return { ok: true };
+      },
+    ],
   ];
 }
 

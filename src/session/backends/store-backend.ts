@@ -87,9 +87,12 @@ export class StoreBackend implements SessionBackend {
       if (isEmptyAfter(c)) {
         // destroy() (or regenerate() then clear()): only the old key is dropped.
         if (oldKey === undefined) return;
-        return after(call(() => store.destroy(oldKey)), () => {
-          slot.setCookie = cookie.deletion;
-        });
+        return after(
+          call(() => store.destroy(oldKey)),
+          () => {
+            slot.setCookie = cookie.deletion;
+          },
+        );
       }
       // regenerate() keeps the creation time, so the absolute timeout cannot be reset by it.
       const createdAt = c.createdAt ?? now;
@@ -98,23 +101,32 @@ export class StoreBackend implements SessionBackend {
       const session: NewSession = { data: Object.fromEntries(c.data), createdAt, expiresAt, ...(user !== null && { user }) };
       if (slot.client !== undefined) session.meta = sessionMeta(slot.client(), c.data);
       if (oldKey === undefined) {
-        return after(call(() => store.create(storeKey(c.id), session)), () => {
-          slot.setCookie = cookie.set(signed(), expiresAt, now);
-        });
+        return after(
+          call(() => store.create(storeKey(c.id), session)),
+          () => {
+            slot.setCookie = cookie.set(signed(), expiresAt, now);
+          },
+        );
       }
       // Only a session that is still live moves: one revoked meanwhile (logout, destroyAll) by a
       // request that finished while this one awaited must not come back under a new ID. false: no
       // new session, and no cookie at all (a deletion would clobber whatever the browser holds now).
-      return after(call(() => store.regenerate(oldKey, storeKey(c.id), session, now)), (moved) => {
-        if (moved) slot.setCookie = cookie.set(signed(), expiresAt, now);
-      });
+      return after(
+        call(() => store.regenerate(oldKey, storeKey(c.id), session, now)),
+        (moved) => {
+          if (moved) slot.setCookie = cookie.set(signed(), expiresAt, now);
+        },
+      );
     }
 
     const key = loadedKey as string;
     if (c.cleared && isEmptyAfter(c)) {
-      return after(call(() => store.destroy(key)), () => {
-        slot.setCookie = cookie.deletion;
-      });
+      return after(
+        call(() => store.destroy(key)),
+        () => {
+          slot.setCookie = cookie.deletion;
+        },
+      );
     }
     if (isModified(c) || shouldTouch(config, c, now)) {
       const expiresAt = expiryFrom(config, c.createdAt as number, now);
@@ -128,9 +140,12 @@ export class StoreBackend implements SessionBackend {
       if (slot.client !== undefined) patch.meta = sessionMeta(slot.client(), c.data);
       // false: another request destroyed or regenerated it meanwhile. Its writes must not revive
       // it, and no cookie is sent (a deletion would clobber the browser's newer session cookie).
-      return after(call(() => store.update(key, patch)), (existed) => {
-        if (existed) slot.setCookie = cookie.set(signed(), expiresAt, now);
-      });
+      return after(
+        call(() => store.update(key, patch)),
+        (existed) => {
+          if (existed) slot.setCookie = cookie.set(signed(), expiresAt, now);
+        },
+      );
     }
     if (slot.rotated) slot.setCookie = cookie.set(signed(), c.expiresAt as number, now);
   }

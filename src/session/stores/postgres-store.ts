@@ -178,7 +178,12 @@ export class PostgresStore implements SessionStore {
 
   constructor(options: PostgresStoreOptions) {
     const pool = options?.pool as Pool | undefined;
-    if (pool === undefined || pool === null || typeof pool.connect !== "function" || typeof (pool as { totalCount?: unknown }).totalCount !== "number") {
+    if (
+      pool === undefined ||
+      pool === null ||
+      typeof pool.connect !== "function" ||
+      typeof (pool as { totalCount?: unknown }).totalCount !== "number"
+    ) {
       throw createError("CELLO_INVALID_OPTION", "pool", "PostgresStore needs a node-postgres Pool: new PostgresStore({ pool: new pg.Pool(...) })");
     }
     const table = options.table ?? "cello_sessions";
@@ -285,7 +290,12 @@ export class PostgresStore implements SessionStore {
   async listByUser(user: string): Promise<SessionInfo[]> {
     const { rows } = await this.#run<InfoRow>("list", [encodeName(user), ms(this.#clock())]);
     return rows.map((row) => {
-      const info: SessionInfo = { idHash: row.key, createdAt: Number(row.created_at), lastSeenAt: Number(row.last_seen_at), expiresAt: Number(row.expires_at) };
+      const info: SessionInfo = {
+        idHash: row.key,
+        createdAt: Number(row.created_at),
+        lastSeenAt: Number(row.last_seen_at),
+        expiresAt: Number(row.expires_at),
+      };
       if (row.meta !== null) info.meta = row.meta;
       return info;
     });
@@ -345,7 +355,8 @@ export class PostgresStore implements SessionStore {
     let deleted = 0;
     let next: string | null = key;
     while (next !== null && next !== exceptKey) {
-      const result: QueryResult<GoneRow> = user === undefined
+      const result: QueryResult<GoneRow> =
+        user === undefined
           ? await this.#run<GoneRow>("destroy", [next, ms(this.#clock())])
           : await this.#run<GoneRow>("destroyOfUser", [next, ms(this.#clock()), user]);
       const row: GoneRow | undefined = result.rows[0];

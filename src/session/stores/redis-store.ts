@@ -316,7 +316,12 @@ export class RedisStore implements SessionStore {
     if (session.user !== undefined) fields.push("m:u", session.user, "m:x", String(bound(session.expiresAt, now)));
     if (session.meta !== undefined) fields.push("m:m", JSON.stringify(session.meta));
     for (const name of Object.keys(session.data)) fields.push(`d:${name}`, session.data[name] as string);
-    return this.#client.multi().hset(sessionKey, ...fields).pexpireat(sessionKey, session.expiresAt).exec().then(checkExec);
+    return this.#client
+      .multi()
+      .hset(sessionKey, ...fields)
+      .pexpireat(sessionKey, session.expiresAt)
+      .exec()
+      .then(checkExec);
   }
 
   /**

@@ -85,7 +85,19 @@ export class SqliteStore implements SessionStore {
   readonly #clock: () => number;
   readonly #timer: NodeJS.Timeout;
   readonly #sql: Record<
-    | "load" | "liveData" | "liveMeta" | "insertSession" | "write" | "setUser" | "retire" | "deleteSession" | "deleteLink" | "deleteOfUser" | "listUser" | "keysOfUser" | "sweep",
+    | "load"
+    | "liveData"
+    | "liveMeta"
+    | "insertSession"
+    | "write"
+    | "setUser"
+    | "retire"
+    | "deleteSession"
+    | "deleteLink"
+    | "deleteOfUser"
+    | "listUser"
+    | "keysOfUser"
+    | "sweep",
     Statement
   >;
   readonly #create: (key: string, session: NewSession) => void;
@@ -134,18 +146,22 @@ export class SqliteStore implements SessionStore {
     // A database made by an older cello lacks `moved_to` (tombstones) or `meta` (the `metadata`
     // option, JSON text). Checked and added under the write lock, so two processes opening the file
     // at once do not both add them.
-    this.db.transaction(() => {
-      const columns = this.db.prepare(`PRAGMA table_info(${sessions})`).all() as { name: string }[];
-      if (!columns.some((column) => column.name === "moved_to")) this.db.exec(`ALTER TABLE ${sessions} ADD COLUMN moved_to TEXT`);
-      if (!columns.some((column) => column.name === "meta")) this.db.exec(`ALTER TABLE ${sessions} ADD COLUMN meta TEXT`);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        const columns = this.db.prepare(`PRAGMA table_info(${sessions})`).all() as { name: string }[];
+        if (!columns.some((column) => column.name === "moved_to")) this.db.exec(`ALTER TABLE ${sessions} ADD COLUMN moved_to TEXT`);
+        if (!columns.some((column) => column.name === "meta")) this.db.exec(`ALTER TABLE ${sessions} ADD COLUMN meta TEXT`);
+      })
+      .immediate();
     this.#sql = {
       // `moved_to IS NULL`: a tombstone is never a session.
       load: this.db.prepare(`SELECT created_at, expires_at, data FROM ${sessions} WHERE key = ? AND moved_to IS NULL`),
       liveData: this.db.prepare(`SELECT data FROM ${sessions} WHERE key = ? AND expires_at > ? AND moved_to IS NULL`).pluck(),
       // undefined: no live session; null: one without metadata.
       liveMeta: this.db.prepare(`SELECT meta FROM ${sessions} WHERE key = ? AND expires_at > ? AND moved_to IS NULL`).pluck(),
-      insertSession: this.db.prepare(`INSERT OR REPLACE INTO ${sessions} (key, created_at, expires_at, last_seen_at, user, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+      insertSession: this.db.prepare(
+        `INSERT OR REPLACE INTO ${sessions} (key, created_at, expires_at, last_seen_at, user, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      ),
       // meta: NULL keeps what is there (the `metadata` option is off).
       write: this.db.prepare(`UPDATE ${sessions} SET data = ?, expires_at = ?, last_seen_at = ?, meta = coalesce(?, meta) WHERE key = ?`),
       setUser: this.db.prepare(`UPDATE ${sessions} SET user = ? WHERE key = ?`),
@@ -157,13 +173,23 @@ export class SqliteStore implements SessionStore {
       deleteLink: this.db.prepare(`DELETE FROM ${sessions} WHERE key = ? RETURNING moved_to`).pluck(),
       // One statement, so the check (live, this user's, no tombstone) and the delete are one step.
       deleteOfUser: this.db.prepare(`DELETE FROM ${sessions} WHERE key = ? AND user = ? AND expires_at > ? AND moved_to IS NULL`),
-      listUser: this.db.prepare(`SELECT key, created_at, last_seen_at, expires_at, meta FROM ${sessions} WHERE user = ? AND expires_at > ? AND moved_to IS NULL ORDER BY created_at`),
+      listUser: this.db.prepare(
+        `SELECT key, created_at, last_seen_at, expires_at, meta FROM ${sessions} WHERE user = ? AND expires_at > ? AND moved_to IS NULL ORDER BY created_at`,
+      ),
       keysOfUser: this.db.prepare(`SELECT key FROM ${sessions} WHERE user = ? AND moved_to IS NULL`),
       sweep: this.db.prepare(`DELETE FROM ${sessions} WHERE expires_at <= ?`),
     };
     const sql = this.#sql;
     this.#create = this.db.transaction((key: string, session: NewSession) => {
-      sql.insertSession.run(key, session.createdAt, session.expiresAt, session.createdAt, session.user ?? null, JSON.stringify(session.data), metaText(session.meta));
+      sql.insertSession.run(
+        key,
+        session.createdAt,
+        session.expiresAt,
+        session.createdAt,
+        session.user ?? null,
+        JSON.stringify(session.data),
+        metaText(session.meta),
+      );
     }).immediate as (key: string, session: NewSession) => void;
     this.#update = this.db.transaction((key: string, patch: SessionPatch) => {
       // Only a live session is changed: one destroyed or expired meanwhile stays gone.
@@ -269,7 +295,13 @@ export class SqliteStore implements SessionStore {
 
   listByUser(user: string): SessionInfo[] {
     this.#endRead();
-    const rows = this.#sql.listUser.all(user, this.#clock()) as { key: string; created_at: number; last_seen_at: number; expires_at: number; meta: string | null }[];
+    const rows = this.#sql.listUser.all(user, this.#clock()) as {
+      key: string;
+      created_at: number;
+      last_seen_at: number;
+      expires_at: number;
+      meta: string | null;
+    }[];
     return rows.map((row) => {
       const info: SessionInfo = { idHash: row.key, createdAt: row.created_at, lastSeenAt: row.last_seen_at, expiresAt: row.expires_at };
       if (row.meta !== null) info.meta = JSON.parse(row.meta) as SessionMeta;
