@@ -18,69 +18,27 @@ const unavailable = await redisUnavailable();
 if (unavailable !== null) {
   test("RedisStore", { skip: `Redis tests skipped: ${unavailable}` }, () => undefined);
 } else {
-  sessionStoreSuite(
-    "RedisStore",
-    () => {
-      const redis = new Redis(REDIS_URL);
-      const prefix = `test:${randomUUID()}:`;
-      return {
-        store: new RedisStore({ client: redis, prefix }),
-        cleanup: async () => {
-          const keys = await redis.keys(`${prefix}*`);
-          if (keys.length > 0) await redis.del(...keys);
-          redis.disconnect();
-        },
-      };
-    },
-    true,
-  );
-
-  storeTombstoneSuite("RedisStore", (clock) => {
+  /** A RedisStore on the machine's Redis under a random key prefix; cleanup deletes its keys and disconnects. */
+  const freshStore = (clock?: () => number) => {
     const redis = new Redis(REDIS_URL);
     const prefix = `test:${randomUUID()}:`;
     return {
-      store: new RedisStore({ client: redis, prefix, clock }),
+      store: new RedisStore({ client: redis, prefix, ...(clock === undefined ? {} : { clock }) }),
       cleanup: async () => {
         const keys = await redis.keys(`${prefix}*`);
         if (keys.length > 0) await redis.del(...keys);
         redis.disconnect();
       },
     };
-  });
+  };
 
-  sessionAdminSuite(
-    "RedisStore",
-    () => {
-      const redis = new Redis(REDIS_URL);
-      const prefix = `test:${randomUUID()}:`;
-      return {
-        store: new RedisStore({ client: redis, prefix }),
-        cleanup: async () => {
-          const keys = await redis.keys(`${prefix}*`);
-          if (keys.length > 0) await redis.del(...keys);
-          redis.disconnect();
-        },
-      };
-    },
-    true,
-  );
+  sessionStoreSuite("RedisStore", () => freshStore(), true);
 
-  sessionHardeningSuite(
-    "RedisStore",
-    () => {
-      const redis = new Redis(REDIS_URL);
-      const prefix = `test:${randomUUID()}:`;
-      return {
-        store: new RedisStore({ client: redis, prefix }),
-        cleanup: async () => {
-          const keys = await redis.keys(`${prefix}*`);
-          if (keys.length > 0) await redis.del(...keys);
-          redis.disconnect();
-        },
-      };
-    },
-    true,
-  );
+  storeTombstoneSuite("RedisStore", (clock) => freshStore(clock));
+
+  sessionAdminSuite("RedisStore", () => freshStore(), true);
+
+  sessionHardeningSuite("RedisStore", () => freshStore(), true);
 
   describe("RedisStore specifics", () => {
     const redis = new Redis(REDIS_URL);
