@@ -36,5 +36,9 @@ if (unavailable !== null) {
   sessionAdminSuite("RedisStore on a 3-master Redis Cluster", clusterStore, true);
 
   // The old and new session keys hash to different slots (and mostly different masters) here.
-  regenerateRaceSuite("3-master cluster", () => connect(), async () => undefined);
+  regenerateRaceSuite(
+    "3-master cluster",
+    () => connect(),
+    async () => undefined,
+  );
 }
