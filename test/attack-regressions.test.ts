@@ -7,37 +7,9 @@ import { connect } from "node:net";
 import { describe, test } from "node:test";
 import { App, MemoryStore, Response, SessionConfig } from "../src/index.js";
 import { readRawCookies } from "../src/cookie/cookie.js";
-import { serve, type Served } from "./helpers/http.js";
+import { serve } from "./helpers/http.js";
+import { raw, type RawResponse } from "./helpers/raw-http.js";
 import { SECRET } from "./helpers/session-app.js";
-
-interface RawResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-/** Sends `${method} ${target} HTTP/1.1` as written (fetch() cannot send `*`) and reads the whole answer. */
-function raw(served: Served, target: string, method = "GET"): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(served.running.port, "127.0.0.1", () => {
-      socket.write(`${method} ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`, "latin1");
-    });
-    const chunks: Buffer[] = [];
-    socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("error", reject);
-    socket.on("close", () => {
-      const data = Buffer.concat(chunks).toString("utf8");
-      const split = data.indexOf("\r\n\r\n");
-      const [statusLine = "", ...lines] = data.slice(0, split).split("\r\n");
-      const headers: Record<string, string> = {};
-      for (const line of lines) {
-        const colon = line.indexOf(":");
-        headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      resolve({ status: Number(statusLine.split(" ")[1]), headers, body: data.slice(split + 4) });
-    });
-  });
-}
 
 describe("attack: OPTIONS * is never routed to a path route", () => {
   test("an OPTIONS route on / or a wildcard does not answer OPTIONS *: the server-wide 204 with Allow does", async () => {
@@ -214,7 +186,7 @@ function keepAliveSocket(port: number) {
   });
   const opened = new Promise<void>((resolve) => socket.once("connect", () => resolve()));
   return {
-    async request(target: string): Promise<RawResponse> {
+    async request(target: string): Promise<Omit<RawResponse, "json">> {
       await opened;
       socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
       for (;;) {

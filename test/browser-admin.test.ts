@@ -5,18 +5,10 @@
  * then revokes all the others while staying logged in itself.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { after, before, describe, test } from "node:test";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-
-const CHROMIUM = "/usr/bin/chromium";
-let skip: string | false = false;
-if (!existsSync(CHROMIUM)) {
-  if (process.env["CI"] === "true") throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-  skip = `browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`;
-}
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { browserSkip as skip, launchBrowser, startExample } from "./helpers/browser.js";
 
 describe("the example app's Active sessions page, two devices in a real browser", { skip }, () => {
   let browser: Browser;
@@ -25,33 +17,8 @@ describe("the example app's Active sessions page, two devices in a real browser"
   const contexts: BrowserContext[] = [];
 
   before(async () => {
-    const script = fileURLToPath(new URL("../../examples/login-logout.js", import.meta.url));
-    child = spawn(process.execPath, [script], {
-      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "development" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    base = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout?.setEncoding("utf8");
-      child.stdout?.on("data", (chunk: string) => {
-        out += chunk;
-        const match = /cello listening on (http:\/\/\S+)/.exec(out);
-        if (match) resolve(match[1] as string);
-      });
-      child.once("exit", (code) => reject(new Error(`the example exited (${code}): ${out}`)));
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    ({ child, base } = await startExample());
+    browser = await launchBrowser();
   });
 
   after(async () => {

@@ -11,23 +11,13 @@
  * example app works by clicking through it.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { after, before, test } from "node:test";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { App, CsrfConfig, MemoryStore, Response, SessionConfig, type RunningServer } from "../src/index.js";
 import { SECRET } from "./helpers/session-app.js";
+import { browserSkip as skip, launchBrowser, page, startExample } from "./helpers/browser.js";
 import { describeUnless } from "./helpers/skip.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-let skip: string | false = false;
-if (!existsSync(CHROMIUM)) {
-  if (process.env["CI"] === "true") throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-  skip = `browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`;
-}
-
-const page = (title: string, body: string) => Response.html(`<!doctype html><html><head><title>${title}</title></head><body>${body}</body></html>`);
 
 interface Bank {
   server: RunningServer;
@@ -109,18 +99,7 @@ fetch(${JSON.stringify(`${req.query["target"]}/transfer`)}, { method: "POST", cr
     attacker = await mallory.listen({ port: 0, host: "::" });
     evil = `http://evil.app.localhost:${attacker.port}`;
     crossSite = `http://127.0.0.1:${attacker.port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchBrowser();
   });
 
   after(async () => {
@@ -217,33 +196,8 @@ describeUnless(skip, "the example app, clicked through in a real browser", () =>
   let base: string;
 
   before(async () => {
-    const script = fileURLToPath(new URL("../../examples/login-logout.js", import.meta.url));
-    child = spawn(process.execPath, [script], {
-      env: { ...process.env, PORT: "0", HOST: "127.0.0.1", NODE_ENV: "development" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    base = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      child.stdout?.setEncoding("utf8");
-      child.stdout?.on("data", (chunk: string) => {
-        out += chunk;
-        const match = /cello listening on (http:\/\/\S+)/.exec(out);
-        if (match) resolve(match[1] as string);
-      });
-      child.once("exit", (code) => reject(new Error(`the example exited (${code}): ${out}`)));
-    });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    ({ child, base } = await startExample());
+    browser = await launchBrowser();
   });
 
   after(async () => {

@@ -6,22 +6,13 @@
  * on one machine.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { App, Response, SessionConfig, MemoryStore } from "../src/index.js";
 import { serve, type Served } from "./helpers/http.js";
 import { SECRET } from "./helpers/session-app.js";
+import { browserSkip as skip, launchBrowser, page } from "./helpers/browser.js";
 import { describeUnless } from "./helpers/skip.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-let skip: string | false = false;
-if (!existsSync(CHROMIUM)) {
-  if (process.env["CI"] === "true") throw new Error(`CI=true but ${CHROMIUM} is missing (apt-get install chromium)`);
-  skip = `browser tests skipped: ${CHROMIUM} is not installed (apt-get install chromium)`;
-}
-
-const page = (title: string, body: string) => Response.html(`<!doctype html><html><head><title>${title}</title></head><body>${body}</body></html>`);
 
 describeUnless(skip, "sessions in a real browser", () => {
   let browser: Browser;
@@ -61,18 +52,7 @@ describeUnless(skip, "sessions in a real browser", () => {
     attacker.get("/post", () => page("post", `<form id="f" method="post" action="${target}/whoami"><button id="send">send</button></form>`));
     other = await serve(attacker);
 
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchBrowser();
   });
 
   after(async () => {

@@ -23,30 +23,22 @@ if (unavailable !== null) {
     await cluster.stop();
   });
 
-  sessionStoreSuite(
-    "RedisStore on a 3-master Redis Cluster",
-    () => {
-      const client = new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port })));
-      clients.push(client);
-      return { store: new RedisStore({ client, prefix: `cluster:${randomUUID()}:` }) };
-    },
-    true,
-  );
+  const connect = () => new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port })));
+  /** A RedisStore on the cluster under a random key prefix; its client is disconnected after the file. */
+  const clusterStore = () => {
+    const client = connect();
+    clients.push(client);
+    return { store: new RedisStore({ client, prefix: `cluster:${randomUUID()}:` }) };
+  };
 
-  sessionAdminSuite(
-    "RedisStore on a 3-master Redis Cluster",
-    () => {
-      const client = new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port })));
-      clients.push(client);
-      return { store: new RedisStore({ client, prefix: `cluster:${randomUUID()}:` }) };
-    },
-    true,
-  );
+  sessionStoreSuite("RedisStore on a 3-master Redis Cluster", clusterStore, true);
+
+  sessionAdminSuite("RedisStore on a 3-master Redis Cluster", clusterStore, true);
 
   // The old and new session keys hash to different slots (and mostly different masters) here.
   regenerateRaceSuite(
     "3-master cluster",
-    () => new Cluster(cluster.ports.map((port) => ({ host: "127.0.0.1", port }))),
+    () => connect(),
     async () => undefined,
   );
 }

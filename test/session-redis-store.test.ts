@@ -7,7 +7,7 @@ import { storeKey } from "../src/session/session-id.js";
 import { client } from "./helpers/http.js";
 import { OwnRedis, REDIS_URL, freePort, redisUnavailable } from "./helpers/redis.js";
 import { regenerateRaceSuite } from "./helpers/redis-races.js";
-import { assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
+import { assertOutageAndRecovery, assertSessionSurvivesRestart, sessionApp } from "./helpers/session-app.js";
 import { sessionAdminSuite } from "./session-admin-suite.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
 import { sessionStoreSuite } from "./session-store-suite.js";
@@ -18,69 +18,27 @@ const unavailable = await redisUnavailable();
 if (unavailable !== null) {
   test("RedisStore", { skip: `Redis tests skipped: ${unavailable}` }, () => undefined);
 } else {
-  sessionStoreSuite(
-    "RedisStore",
-    () => {
-      const redis = new Redis(REDIS_URL);
-      const prefix = `test:${randomUUID()}:`;
-      return {
-        store: new RedisStore({ client: redis, prefix }),
-        cleanup: async () => {
-          const keys = await redis.keys(`${prefix}*`);
-          if (keys.length > 0) await redis.del(...keys);
-          redis.disconnect();
-        },
-      };
-    },
-    true,
-  );
-
-  storeTombstoneSuite("RedisStore", (clock) => {
+  /** A RedisStore on the machine's Redis under a random key prefix; cleanup deletes its keys and disconnects. */
+  const freshStore = (clock?: () => number) => {
     const redis = new Redis(REDIS_URL);
     const prefix = `test:${randomUUID()}:`;
     return {
-      store: new RedisStore({ client: redis, prefix, clock }),
+      store: new RedisStore({ client: redis, prefix, ...(clock === undefined ? {} : { clock }) }),
       cleanup: async () => {
         const keys = await redis.keys(`${prefix}*`);
         if (keys.length > 0) await redis.del(...keys);
         redis.disconnect();
       },
     };
-  });
+  };
 
-  sessionAdminSuite(
-    "RedisStore",
-    () => {
-      const redis = new Redis(REDIS_URL);
-      const prefix = `test:${randomUUID()}:`;
-      return {
-        store: new RedisStore({ client: redis, prefix }),
-        cleanup: async () => {
-          const keys = await redis.keys(`${prefix}*`);
-          if (keys.length > 0) await redis.del(...keys);
-          redis.disconnect();
-        },
-      };
-    },
-    true,
-  );
+  sessionStoreSuite("RedisStore", () => freshStore(), true);
 
-  sessionHardeningSuite(
-    "RedisStore",
-    () => {
-      const redis = new Redis(REDIS_URL);
-      const prefix = `test:${randomUUID()}:`;
-      return {
-        store: new RedisStore({ client: redis, prefix }),
-        cleanup: async () => {
-          const keys = await redis.keys(`${prefix}*`);
-          if (keys.length > 0) await redis.del(...keys);
-          redis.disconnect();
-        },
-      };
-    },
-    true,
-  );
+  storeTombstoneSuite("RedisStore", (clock) => freshStore(clock));
+
+  sessionAdminSuite("RedisStore", () => freshStore(), true);
+
+  sessionHardeningSuite("RedisStore", () => freshStore(), true);
 
   describe("RedisStore specifics", () => {
     const redis = new Redis(REDIS_URL);
@@ -214,40 +172,16 @@ if (unavailable !== null) {
     });
 
     test("store down: session requests answer 503 JSON within storeTimeout; others are unaffected; service returns by itself", async () => {
-      const t = await sessionApp(new RedisStore({ client: redis }), { storeTimeout: 500 });
-      try {
-        const c = t.client();
-        await c.request("POST", "/login");
-        assert.equal((await c.request("GET", "/me")).status, 200);
-
-        await own.stop();
-        for (const [method, path, body] of [
+      await assertOutageAndRecovery(
+        new RedisStore({ client: redis }),
+        own,
+        [
           ["GET", "/me"],
           ["POST", "/set/x", { value: 1 }],
           ["POST", "/login"],
-        ] as const) {
-          const started = Date.now();
-          const res = await c.request(method, path, body);
-          const took = Date.now() - started;
-          assert.equal(res.status, 503, `${method} ${path}`);
-          assert.equal(res.json.code, "CELLO_SESSION_STORE_UNAVAILABLE");
-          assert.equal(res.setCookies.length, 0, "no cookie is changed during an outage");
-          assert.ok(took < 1_500, `answered in ${took} ms`);
-        }
-        assert.equal((await c.request("GET", "/noop")).status, 200, "routes that do not touch the session are unaffected");
-        assert.ok(c.jar.cookies.has("session_id"), "the client keeps its cookie: nobody is logged out");
-
-        await own.start();
-        const deadline = Date.now() + 10_000;
-        let me = await c.request("GET", "/me");
-        while (me.status !== 200 && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 100));
-          me = await c.request("GET", "/me");
-        }
-        assert.deepEqual(me.json, { user_id: "123", role: "admin" }, "the session is back with the store");
-      } finally {
-        await t.close();
-      }
+        ],
+        "store",
+      );
     });
   });
 }

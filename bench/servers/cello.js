@@ -8,6 +8,7 @@
 //   postgres      the same on PostgresStore (issue 14), in a table of its own on $DATABASE_URL
 //                 (default postgres://postgres@127.0.0.1:5432/postgres)
 import { App, CookieStore, CsrfConfig, MemoryStore, SessionConfig } from "../../dist/index.js";
+import { dropStaleTables } from "../stale-tables.js";
 
 const [, , portArg, scenario = "json"] = process.argv;
 const secret = "bench-0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
@@ -37,28 +38,6 @@ async function storeFor(name) {
     }
     default:
       throw new Error(`unknown scenario ${name}`);
-  }
-}
-
-/**
- * The harness ends servers with SIGKILL, so a server cannot drop its own table: each one drops the
- * tables `<prefix><pid>` of servers that are gone.
- */
-async function dropStaleTables(pool, prefix) {
-  const { rows } = await pool.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE $1", [`${prefix}%`]);
-  for (const { tablename } of rows) {
-    const pid = Number(tablename.slice(prefix.length));
-    if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-    await pool.query(`DROP TABLE IF EXISTS ${tablename}`);
-  }
-}
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === "EPERM";
   }
 }
 

@@ -3,6 +3,7 @@
 // postgres://postgres@127.0.0.1:5432/postgres).
 import express from "express";
 import session from "express-session";
+import { dropStaleTables } from "../stale-tables.js";
 
 const [, , portArg, storeName = "memory"] = process.argv;
 let store;
@@ -20,28 +21,6 @@ if (storeName === "pg") {
   await dropStaleTables(pool, "express_bench_");
   const PgStore = connectPgSimple(session);
   store = new PgStore({ pool, tableName: `express_bench_${process.pid}`, createTableIfMissing: true });
-}
-
-/**
- * The harness ends servers with SIGKILL, so a server cannot drop its own table: each one drops the
- * tables `<prefix><pid>` of servers that are gone.
- */
-async function dropStaleTables(pool, prefix) {
-  const { rows } = await pool.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename LIKE $1", [`${prefix}%`]);
-  for (const { tablename } of rows) {
-    const pid = Number(tablename.slice(prefix.length));
-    if (!Number.isSafeInteger(pid) || pid === process.pid || isAlive(pid)) continue;
-    await pool.query(`DROP TABLE IF EXISTS ${tablename}`);
-  }
-}
-
-function isAlive(pid) {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === "EPERM";
-  }
 }
 
 const app = express();

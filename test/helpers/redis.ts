@@ -5,10 +5,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Redis } from "ioredis";
+import { freePort, unavailable } from "./services.js";
 
 export const REDIS_URL = { host: "127.0.0.1", port: 6379 };
 
@@ -27,20 +27,10 @@ export async function redisUnavailable(): Promise<string | null> {
       client.disconnect();
     }
   }
-  if (reason !== null && process.env["CI"] === "true") throw new Error(`CI=true but ${reason}`);
-  return reason;
+  return unavailable(reason);
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on("error", reject);
-  });
-}
+export { freePort };
 
 async function waitFor(check: () => Promise<boolean>, what: string, timeout = 10_000): Promise<void> {
   const deadline = Date.now() + timeout;

@@ -1,4 +1,5 @@
 /** A session test app with one route per session operation, served on a real socket by any host. */
+import assert from "node:assert/strict";
 import { type App, SessionConfig, type SessionManager, type SessionOptions, type SessionStore, type CookieStore } from "../../src/index.js";
 import { client, manualClock, type Served } from "./http.js";
 import { host, sessionRoutes, TRAITS, type HostName, type HostTraits } from "./session-hosts.js";
@@ -78,5 +79,55 @@ export async function assertSessionSurvivesRestart(open: () => OpenedStore): Pro
   } finally {
     await second.close();
     after.release();
+  }
+}
+
+/** A server a test stops and restarts under a store (test/helpers/redis.ts OwnRedis, postgres.ts OwnPostgres). */
+export interface Restartable {
+  stop(): Promise<void>;
+  start(): Promise<void>;
+}
+
+/**
+ * Logs in on `store` (storeTimeout 500 ms), stops `server`, and checks that each of `requests` answers
+ * 503 CELLO_SESSION_STORE_UNAVAILABLE promptly without touching a cookie while routes without the
+ * session still work; then restarts `server` and waits (up to 10 s) for the session to come back
+ * ("the session is back with the `backWith`").
+ */
+export async function assertOutageAndRecovery(
+  store: SessionStore,
+  server: Restartable,
+  requests: readonly (readonly [method: string, path: string, body?: unknown])[],
+  backWith: string,
+): Promise<void> {
+  const t = await sessionApp(store, { storeTimeout: 500 });
+  try {
+    const c = t.client();
+    await c.request("POST", "/login");
+    assert.equal((await c.request("GET", "/me")).status, 200);
+
+    await server.stop();
+    for (const [method, path, body] of requests) {
+      const started = Date.now();
+      const res = await c.request(method, path, body);
+      const took = Date.now() - started;
+      assert.equal(res.status, 503, `${method} ${path}`);
+      assert.equal(res.json.code, "CELLO_SESSION_STORE_UNAVAILABLE");
+      assert.equal(res.setCookies.length, 0, "no cookie is changed during an outage");
+      assert.ok(took < 1_500, `answered in ${took} ms`);
+    }
+    assert.equal((await c.request("GET", "/noop")).status, 200, "routes that do not touch the session are unaffected");
+    assert.ok(c.jar.cookies.has("session_id"), "the client keeps its cookie: nobody is logged out");
+
+    await server.start();
+    const deadline = Date.now() + 10_000;
+    let me = await c.request("GET", "/me");
+    while (me.status !== 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      me = await c.request("GET", "/me");
+    }
+    assert.deepEqual(me.json, { user_id: "123", role: "admin" }, `the session is back with the ${backWith}`);
+  } finally {
+    await t.close();
   }
 }
