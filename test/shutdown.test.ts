@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { fileURLToPath } from "node:url";
 import { test } from "node:test";
+import { keepAliveGet } from "./helpers/keep-alive.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/slow-server.js", import.meta.url));
 
@@ -48,22 +49,9 @@ test("app.run(): SIGTERM lets the in-flight request finish, then exits 0", async
 
 /** One GET on `agent`: the answer, or how it failed (ECONNREFUSED: a new connection the closed listener refused). */
 type Outcome = { ok: true; close: boolean; reused: boolean } | { ok: false; code: string; reused: boolean };
-function get(agent: Agent, port: number): Promise<Outcome> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (outcome: Outcome) => {
-      if (!settled) resolve(outcome);
-      settled = true;
-    };
-    const fail = (error: NodeJS.ErrnoException) => settle({ ok: false, code: error.code ?? error.message, reused: req.reusedSocket });
-    const req = request({ host: "127.0.0.1", port, path: "/fast", agent }, (res) => {
-      res.resume();
-      res.on("end", () => settle({ ok: true, close: res.headers.connection === "close", reused: req.reusedSocket }));
-      res.on("error", fail);
-    });
-    req.on("error", fail);
-    req.end();
-  });
+async function get(agent: Agent, port: number): Promise<Outcome> {
+  const answer = await keepAliveGet(agent, port, "/fast");
+  return answer.ok ? { ok: true, close: answer.headers.connection === "close", reused: answer.reused } : answer;
 }
 
 test("SIGTERM under keep-alive load: no request is lost on an open connection; the connections end with Connection: close", async () => {

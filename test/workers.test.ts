@@ -5,13 +5,14 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { Agent } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { App, developmentSecret, isCelloError } from "../src/index.js";
+import { keepAliveGet } from "./helpers/keep-alive.js";
 import { REDIS_URL, redisUnavailable } from "./helpers/redis.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/workers-server.js", import.meta.url));
@@ -321,23 +322,9 @@ describe("app.run({ workers })", () => {
 type Outcome = { ok: true; close: boolean; pid: number } | { ok: false; code: string; reused: boolean };
 
 /** One GET on `agent`: the answer, or how it failed. */
-function get(agent: Agent, port: number, path: string): Promise<Outcome> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (outcome: Outcome) => {
-      if (!settled) resolve(outcome);
-      settled = true;
-    };
-    const fail = (error: NodeJS.ErrnoException) => settle({ ok: false, code: error.code ?? error.message, reused: req.reusedSocket });
-    const req = request({ host: "127.0.0.1", port, path, agent }, (res) => {
-      res.resume();
-      res.on("end", () => {
-        if (res.statusCode !== 200) settle({ ok: false, code: `status ${res.statusCode}`, reused: req.reusedSocket });
-        else settle({ ok: true, close: res.headers.connection === "close", pid: Number(res.headers["x-worker-pid"]) });
-      });
-      res.on("error", fail);
-    });
-    req.on("error", fail);
-    req.end();
-  });
+async function get(agent: Agent, port: number, path: string): Promise<Outcome> {
+  const answer = await keepAliveGet(agent, port, path);
+  if (!answer.ok) return answer;
+  if (answer.status !== 200) return { ok: false, code: `status ${answer.status}`, reused: answer.reused };
+  return { ok: true, close: answer.headers.connection === "close", pid: Number(answer.headers["x-worker-pid"]) };
 }
