@@ -6,15 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
-import { App, MemoryStore, SessionConfig, type CookieStore, type SessionInfo, type SessionStore } from "../src/index.js";
+import { App, MemoryStore, SessionConfig, type SessionInfo, type SessionStore } from "../src/index.js";
 import { storeKey } from "../src/session/session-id.js";
 import { client, serve } from "./helpers/http.js";
-import { SECRET, sessionApp, type SessionApp } from "./helpers/session-app.js";
-
-export interface AdminSubject {
-  store: SessionStore | CookieStore;
-  cleanup?: () => Promise<void> | void;
-}
+import { SECRET, type SessionApp, suiteApps, type StoreUnderTest } from "./helpers/session-app.js";
 
 type Client = ReturnType<SessionApp["client"]>;
 
@@ -35,22 +30,14 @@ function adminRoutes(t: SessionApp): void {
   });
 }
 
-export function sessionAdminSuite(name: string, make: () => Promise<AdminSubject> | AdminSubject, serverSide: boolean): void {
+export function sessionAdminSuite(name: string, make: () => Promise<StoreUnderTest> | StoreUnderTest, serverSide: boolean): void {
   describe(`session administration: ${name}`, () => {
-    const opened: { app: SessionApp; subject: AdminSubject }[] = [];
+    const open = suiteApps(make);
     const newApp = async (options: { metadata?: boolean } = { metadata: true }) => {
-      const subject = await make();
-      const app = await sessionApp(subject.store, { userKey: "user_id", ...options });
+      const app = await open({ userKey: "user_id", ...options });
       adminRoutes(app);
-      opened.push({ app, subject });
       return app;
     };
-    after(async () => {
-      for (const { app, subject } of opened) {
-        await app.close();
-        await subject.cleanup?.();
-      }
-    });
 
     if (!serverSide) {
       test("CookieStore refuses list/destroy/destroyAll with CELLO_SESSION_STATELESS_STORE, and the metadata option", async () => {

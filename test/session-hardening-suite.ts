@@ -4,39 +4,21 @@
  * timeout. Each test fails on a tree without the matching fix.
  */
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
-import type { CookieStore, SessionStore } from "../src/index.js";
-import { sessionApp, type SessionApp } from "./helpers/session-app.js";
+import { describe, test } from "node:test";
+import { type SessionApp, suiteApps, type StoreUnderTest } from "./helpers/session-app.js";
 import type { HostName } from "./helpers/session-hosts.js";
-
-export interface HardeningSubject {
-  store: SessionStore | CookieStore;
-  cleanup?: () => Promise<void> | void;
-}
 
 const DAY = 24 * 60 * 60 * 1000;
 
 /** `hostName`: which host serves the routes (cello's App by default; test/helpers/session-hosts.ts). */
 export function sessionHardeningSuite(
   name: string,
-  make: () => Promise<HardeningSubject> | HardeningSubject,
+  make: () => Promise<StoreUnderTest> | StoreUnderTest,
   serverSide: boolean,
   hostName: HostName = "app",
 ): void {
   describe(`session hardening: ${name}${hostName === "app" ? "" : ` on ${hostName}`}`, () => {
-    const opened: { app: SessionApp; subject: HardeningSubject }[] = [];
-    const newApp = async (options: Parameters<typeof sessionApp>[1] = {}) => {
-      const subject = await make();
-      const app = await sessionApp(subject.store, options, hostName);
-      opened.push({ app, subject });
-      return app;
-    };
-    after(async () => {
-      for (const { app, subject } of opened) {
-        await app.close();
-        await subject.cleanup?.();
-      }
-    });
+    const newApp = suiteApps(make, hostName);
 
     const cookieOf = (c: ReturnType<SessionApp["client"]>) => c.jar.cookies.get("session_id") as string;
 

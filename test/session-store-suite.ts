@@ -7,16 +7,10 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Signer } from "../src/cookie/signer.js";
 import { SESSION_SIGNING_PURPOSE } from "../src/session/backends/store-backend.js";
-import { SessionConfig, type CookieStore, type SessionOptions, type SessionStore } from "../src/index.js";
+import { SessionConfig, type SessionOptions } from "../src/index.js";
 import { CookieJar, client } from "./helpers/http.js";
-import { OLD_SECRET, SECRET, sessionApp, type SessionApp } from "./helpers/session-app.js";
+import { OLD_SECRET, SECRET, sessionApp, type SessionApp, type StoreUnderTest } from "./helpers/session-app.js";
 import type { HostName } from "./helpers/session-hosts.js";
-
-export interface StoreUnderTest {
-  store: SessionStore | CookieStore;
-  /** Frees what the store holds (connections, files). */
-  cleanup?: () => Promise<void> | void;
-}
 
 /** `hostName`: which host serves the routes (cello's App by default; test/helpers/session-hosts.ts). */
 export function sessionStoreSuite(

@@ -1,5 +1,6 @@
 /** A session test app with one route per session operation, served on a real socket by any host. */
 import assert from "node:assert/strict";
+import { after } from "node:test";
 import { type App, SessionConfig, type SessionManager, type SessionOptions, type SessionStore, type CookieStore } from "../../src/index.js";
 import { client, manualClock, type Served } from "./http.js";
 import { host, sessionRoutes, TRAITS, type HostName, type HostTraits } from "./session-hosts.js";
@@ -49,6 +50,36 @@ export async function sessionApp(
     close: async () => {
       await served.close();
     },
+  };
+}
+
+/** What the shared suites (store, hardening, admin) are given per store: a fresh store, and what frees it. */
+export interface StoreUnderTest {
+  store: SessionStore | CookieStore;
+  /** Frees what the store holds (connections, files). */
+  cleanup?: () => Promise<void> | void;
+}
+
+/**
+ * For one describe block: a function that opens a session app on a fresh store from `make`, and an
+ * `after` hook that closes every app it opened, then frees its store.
+ */
+export function suiteApps(
+  make: () => Promise<StoreUnderTest> | StoreUnderTest,
+  hostName: HostName = "app",
+): (options?: Partial<SessionOptions>) => Promise<SessionApp> {
+  const opened: { app: SessionApp; subject: StoreUnderTest }[] = [];
+  after(async () => {
+    for (const { app, subject } of opened) {
+      await app.close();
+      await subject.cleanup?.();
+    }
+  });
+  return async (options = {}) => {
+    const subject = await make();
+    const app = await sessionApp(subject.store, options, hostName);
+    opened.push({ app, subject });
+    return app;
   };
 }
 
