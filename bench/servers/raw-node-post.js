@@ -22,7 +22,10 @@ createServer((req, res) => {
       headers["set-cookie"] = `${cookie}; Max-Age=86400; Path=/; Expires=${new Date(Date.now() + 86_400_000).toUTCString()}; HttpOnly; SameSite=Lax`;
       headers["cache-control"] = "no-store";
     }
+    const body = JSON.stringify({ logged_in: true });
+    // With a Content-Length, as cello sends one (raw-node.js says why).
+    headers["content-length"] = Buffer.byteLength(body);
     res.writeHead(200, headers);
-    res.end(JSON.stringify({ logged_in: true }));
+    res.end(body);
   });
 }).listen(port, "127.0.0.1", () => console.log("ready"));
