@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { pin } from "../src/session/stores/sqlite-pinned.js";
 import { SqliteStore } from "../src/session/stores/sqlite-store.js";
 import { assertSessionSurvivesRestart } from "./helpers/session-app.js";
 import { sessionAdminSuite } from "./session-admin-suite.js";
@@ -54,7 +55,9 @@ describe("SqliteStore specifics", () => {
   test("WAL mode; sessions survive a restart of the app and store", async () => {
     const path = dbPath();
     const first = new SqliteStore({ path });
-    assert.equal(first.db.pragma("journal_mode", { simple: true }), "wal");
+    // Statements made here are pinned like the store's own: on Node 24 one that the garbage collector
+    // frees can abort the process (see sqlite-pinned.ts).
+    assert.equal(pin(first.db.prepare("PRAGMA journal_mode")).pluck().get(), "wal");
     first.close();
     await assertSessionSurvivesRestart(() => {
       const store = new SqliteStore({ path });
@@ -105,7 +108,7 @@ describe("SqliteStore specifics", () => {
     now = 5_000;
     assert.equal(store.sweep(), 1);
     assert.equal(store.get("a"), null);
-    assert.deepEqual(store.db.prepare("SELECT count(*) AS n FROM cello_sessions").get(), { n: 1 }, "only the live row is left");
+    assert.deepEqual(pin(store.db.prepare("SELECT count(*) AS n FROM cello_sessions")).get(), { n: 1 }, "only the live row is left");
     store.close();
   });
 
@@ -119,7 +122,8 @@ describe("SqliteStore specifics", () => {
     assert.equal(store.get("b"), null, "not served from memory after the destroy reached it");
     store.create("c", { data: { x: "1" }, createdAt: 0, expiresAt: 2_000 });
     store.regenerate("c", "d", { data: { x: "1" }, createdAt: 0, expiresAt: 9_000 }, 1_000);
-    const rows = () => store.db.prepare("SELECT key FROM cello_sessions ORDER BY key").pluck().all();
+    const keys = pin(store.db.prepare("SELECT key FROM cello_sessions ORDER BY key")).pluck();
+    const rows = () => keys.all();
     assert.deepEqual(rows(), ["c", "d"], "c is a tombstone until 2000");
     now = 2_000;
     store.sweep();
@@ -130,11 +134,11 @@ describe("SqliteStore specifics", () => {
   test("a database made before tombstones gets its moved_to column, keeps its sessions, and gets the guarantee", async () => {
     const path = dbPath();
     const { default: Database } = await import("better-sqlite3");
-    const old = new Database(path);
+    const old = pin(new Database(path));
     old.exec(
       "CREATE TABLE cello_sessions (key TEXT PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, user TEXT, data TEXT NOT NULL) WITHOUT ROWID",
     );
-    old.prepare("INSERT INTO cello_sessions VALUES ('old', 0, ?, 0, 'alice', '{\"x\":\"1\"}')").run(Date.now() + 60_000);
+    pin(old.prepare("INSERT INTO cello_sessions VALUES ('old', 0, ?, 0, 'alice', '{\"x\":\"1\"}')")).run(Date.now() + 60_000);
     old.close();
     const store = new SqliteStore({ path });
     new SqliteStore({ path }).close(); // a second opener finds the column there
@@ -149,11 +153,11 @@ describe("SqliteStore specifics", () => {
   test("a database made before session metadata gets its meta column and keeps its sessions", async () => {
     const path = dbPath();
     const { default: Database } = await import("better-sqlite3");
-    const old = new Database(path);
+    const old = pin(new Database(path));
     old.exec(
       "CREATE TABLE cello_sessions (key TEXT PRIMARY KEY, created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL, user TEXT, data TEXT NOT NULL, moved_to TEXT) WITHOUT ROWID",
     );
-    old.prepare("INSERT INTO cello_sessions VALUES ('old', 0, ?, 0, 'alice', '{\"x\":\"1\"}', NULL)").run(Date.now() + 60_000);
+    pin(old.prepare("INSERT INTO cello_sessions VALUES ('old', 0, ?, 0, 'alice', '{\"x\":\"1\"}', NULL)")).run(Date.now() + 60_000);
     old.close();
     const store = new SqliteStore({ path });
     new SqliteStore({ path }).close(); // a second opener finds the column there
@@ -188,6 +192,16 @@ describe("SqliteStore specifics", () => {
     const data = store.get("shared")?.data ?? {};
     assert.equal(Object.keys(data).length, 600);
     store.close();
+  });
+
+  test("stores opened, used, closed and dropped leave nothing for the garbage collector to free (Node 24: nodejs/node#65446)", async () => {
+    const churn = fileURLToPath(new URL("./fixtures/sqlite-churn.js", import.meta.url));
+    const child = spawn(process.execPath, [churn, dbPath()], { stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk));
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on("exit", (c, s) => resolve([c, s])));
+    assert.deepEqual({ code, signal, output }, { code: 0, signal: null, output: "survived\n" });
   });
 
   test("importing cello/sqlite without better-sqlite3 says what to install", async () => {

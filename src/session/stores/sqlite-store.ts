@@ -31,6 +31,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { createCausedError, createError } from "../../errors.js";
 import type { NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord, SessionStore } from "../store.js";
 import { RecentRecords } from "./recent-records.js";
+import { pin } from "./sqlite-pinned.js";
 
 type DatabaseConstructor = typeof BetterSqlite3;
 type Database = BetterSqlite3.Database;
@@ -77,7 +78,9 @@ export class SqliteStore implements SessionStore {
    * The better-sqlite3 connection, for inspection and backups. Run your own writes on a
    * connection of your own: the store may hold a read transaction open on this one until the end of
    * the current event-loop turn, and its memory of recent sessions notices other connections'
-   * commits (`PRAGMA data_version`), not writes made through this one.
+   * commits (`PRAGMA data_version`), not writes made through this one. On Node 24, keep statements
+   * you prepare on it reachable for good and prefer `exec` to `pragma()` (which prepares a statement
+   * per call): better-sqlite3 12 can abort the process when one is garbage collected (nodejs/node#65446).
    */
   readonly db: Database;
   /** Shared when on a file (WAL lets processes read and write it together); `":memory:"` is private to one process. */
@@ -120,128 +123,137 @@ export class SqliteStore implements SessionStore {
       throw createError("CELLO_INVALID_OPTION", "tablePrefix", "letters, digits and underscores only");
     }
     this.#clock = options.clock ?? Date.now;
-    this.db = new Driver(options.path);
+    // Pinned, like every statement below: on Node 24 a better-sqlite3 object that becomes garbage can
+    // abort the process (see sqlite-pinned.ts). So no temporary statements either (`db.pragma()`
+    // makes one per call): settings go through `exec`, which makes none.
+    const db = pin(new Driver(options.path));
+    const prepare = (source: string): Statement => pin(db.prepare(source));
+    this.db = db;
     this.shared = options.path !== ":memory:";
-    this.db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeout ?? 5000)}`);
-    this.db.pragma("journal_mode = WAL");
-    // In WAL mode NORMAL is durable against application crashes; only a power loss can lose the last commits.
-    this.db.pragma("synchronous = NORMAL");
-    // Reads through a memory map rather than read() calls: sessions are read far more than written.
-    this.db.pragma("mmap_size = 268435456");
-    const sessions = `${prefix}_sessions`;
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS ${sessions} (
-        key TEXT PRIMARY KEY,
-        created_at INTEGER NOT NULL,
-        expires_at INTEGER NOT NULL,
-        last_seen_at INTEGER NOT NULL,
-        user TEXT,
-        data TEXT NOT NULL,
-        moved_to TEXT,
-        meta TEXT
-      ) WITHOUT ROWID;
-      CREATE INDEX IF NOT EXISTS ${sessions}_expires ON ${sessions} (expires_at);
-      CREATE INDEX IF NOT EXISTS ${sessions}_user ON ${sessions} (user) WHERE user IS NOT NULL;
-    `);
-    // A database made by an older cello lacks `moved_to` (tombstones) or `meta` (the `metadata`
-    // option, JSON text). Checked and added under the write lock, so two processes opening the file
-    // at once do not both add them.
-    this.db
-      .transaction(() => {
-        const columns = this.db.prepare(`PRAGMA table_info(${sessions})`).all() as { name: string }[];
-        if (!columns.some((column) => column.name === "moved_to")) this.db.exec(`ALTER TABLE ${sessions} ADD COLUMN moved_to TEXT`);
-        if (!columns.some((column) => column.name === "meta")) this.db.exec(`ALTER TABLE ${sessions} ADD COLUMN meta TEXT`);
-      })
-      .immediate();
-    this.#sql = {
-      // `moved_to IS NULL`: a tombstone is never a session.
-      load: this.db.prepare(`SELECT created_at, expires_at, data FROM ${sessions} WHERE key = ? AND moved_to IS NULL`),
-      liveData: this.db.prepare(`SELECT data FROM ${sessions} WHERE key = ? AND expires_at > ? AND moved_to IS NULL`).pluck(),
-      // undefined: no live session; null: one without metadata.
-      liveMeta: this.db.prepare(`SELECT meta FROM ${sessions} WHERE key = ? AND expires_at > ? AND moved_to IS NULL`).pluck(),
-      insertSession: this.db.prepare(
-        `INSERT OR REPLACE INTO ${sessions} (key, created_at, expires_at, last_seen_at, user, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      // meta: NULL keeps what is there (the `metadata` option is off).
-      write: this.db.prepare(`UPDATE ${sessions} SET data = ?, expires_at = ?, last_seen_at = ?, meta = coalesce(?, meta) WHERE key = ?`),
-      setUser: this.db.prepare(`UPDATE ${sessions} SET user = ? WHERE key = ?`),
-      // The row keeps its expiry (the old session's) and loses its user and data: a tombstone is
-      // in no user's listing and holds nothing worth reading.
-      retire: this.db.prepare(`UPDATE ${sessions} SET moved_to = ?, user = NULL, data = '{}', meta = NULL WHERE key = ?`),
-      deleteSession: this.db.prepare(`DELETE FROM ${sessions} WHERE key = ?`),
-      // One row deleted; for a tombstone, the key it names (undefined when none, null for a session).
-      deleteLink: this.db.prepare(`DELETE FROM ${sessions} WHERE key = ? RETURNING moved_to`).pluck(),
-      // One statement, so the check (live, this user's, no tombstone) and the delete are one step.
-      deleteOfUser: this.db.prepare(`DELETE FROM ${sessions} WHERE key = ? AND user = ? AND expires_at > ? AND moved_to IS NULL`),
-      listUser: this.db.prepare(
-        `SELECT key, created_at, last_seen_at, expires_at, meta FROM ${sessions} WHERE user = ? AND expires_at > ? AND moved_to IS NULL ORDER BY created_at`,
-      ),
-      keysOfUser: this.db.prepare(`SELECT key FROM ${sessions} WHERE user = ? AND moved_to IS NULL`),
-      sweep: this.db.prepare(`DELETE FROM ${sessions} WHERE expires_at <= ?`),
-    };
-    const sql = this.#sql;
-    this.#create = this.db.transaction((key: string, session: NewSession) => {
-      sql.insertSession.run(
-        key,
-        session.createdAt,
-        session.expiresAt,
-        session.createdAt,
-        session.user ?? null,
-        JSON.stringify(session.data),
-        metaText(session.meta),
-      );
-    }).immediate as (key: string, session: NewSession) => void;
-    this.#update = this.db.transaction((key: string, patch: SessionPatch) => {
-      // Only a live session is changed: one destroyed or expired meanwhile stays gone.
-      const current = sql.liveData.get(key, patch.seenAt) as string | undefined;
-      if (current === undefined) return false;
-      // Null prototype: a key named `__proto__` is data, not a prototype change.
-      const data = Object.create(null) as Record<string, string>;
-      if (!patch.clear) Object.assign(data, JSON.parse(current));
-      for (const name of patch.delete) delete data[name];
-      for (const name of Object.keys(patch.set)) data[name] = patch.set[name] as string;
-      sql.write.run(JSON.stringify(data), patch.expiresAt, patch.seenAt, metaText(patch.meta), key);
-      if (patch.user !== undefined) sql.setUser.run(patch.user, key);
-      return true;
-    }).immediate as (key: string, patch: SessionPatch) => boolean;
-    this.#regenerate = this.db.transaction((oldKey: string, newKey: string, session: NewSession, now: number) => {
-      // Under the write lock, a logout or destroyByUser in any process is wholly before or after:
-      // before, the old row is gone and nothing moves; after, destroyByUser finds the new row and a
-      // destroy of the old key follows its tombstone to the new row.
-      const oldMeta = sql.liveMeta.get(oldKey, now) as string | null | undefined;
-      if (oldMeta === undefined) return false;
-      sql.retire.run(newKey, oldKey);
-      const meta = metaText(session.meta) ?? oldMeta;
-      sql.insertSession.run(newKey, session.createdAt, session.expiresAt, now, session.user ?? null, JSON.stringify(session.data), meta);
-      return true;
-    }).immediate as (oldKey: string, newKey: string, session: NewSession, now: number) => boolean;
-    this.#destroy = this.db.transaction((key: string) => {
-      // Down the chain of regenerations to the live session; it ends, since every step deletes the
-      // row it follows. Each key deleted may be one this process read recently: the successor
-      // especially, which the regenerating request used.
-      for (let next: string | null | undefined = key; typeof next === "string"; ) {
-        this.#recent.delete(next);
-        next = sql.deleteLink.get(next) as string | null | undefined;
-      }
-    }).immediate as (key: string) => void;
-    this.#destroyByUser = this.db.transaction((user: string, exceptKey: string | undefined) => {
-      const keys = (sql.keysOfUser.all(user) as { key: string }[]).filter(({ key }) => key !== exceptKey);
-      for (const { key } of keys) sql.deleteSession.run(key);
-      return keys.length;
-    }).immediate as (user: string, exceptKey: string | undefined) => number;
+    try {
+      db.exec(`PRAGMA busy_timeout = ${Math.trunc(options.busyTimeout ?? 5000)}`);
+      db.exec("PRAGMA journal_mode = WAL");
+      // In WAL mode NORMAL is durable against application crashes; only a power loss can lose the last commits.
+      db.exec("PRAGMA synchronous = NORMAL");
+      // Reads through a memory map rather than read() calls: sessions are read far more than written.
+      db.exec("PRAGMA mmap_size = 268435456");
+      const sessions = `${prefix}_sessions`;
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS ${sessions} (
+          key TEXT PRIMARY KEY,
+          created_at INTEGER NOT NULL,
+          expires_at INTEGER NOT NULL,
+          last_seen_at INTEGER NOT NULL,
+          user TEXT,
+          data TEXT NOT NULL,
+          moved_to TEXT,
+          meta TEXT
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS ${sessions}_expires ON ${sessions} (expires_at);
+        CREATE INDEX IF NOT EXISTS ${sessions}_user ON ${sessions} (user) WHERE user IS NOT NULL;
+      `);
+      // A database made by an older cello lacks `moved_to` (tombstones) or `meta` (the `metadata`
+      // option, JSON text). Checked and added under the write lock, so two processes opening the file
+      // at once do not both add them.
+      db.transaction(() => {
+        const columns = prepare(`PRAGMA table_info(${sessions})`).all() as { name: string }[];
+        if (!columns.some((column) => column.name === "moved_to")) db.exec(`ALTER TABLE ${sessions} ADD COLUMN moved_to TEXT`);
+        if (!columns.some((column) => column.name === "meta")) db.exec(`ALTER TABLE ${sessions} ADD COLUMN meta TEXT`);
+      }).immediate();
+      this.#sql = {
+        // `moved_to IS NULL`: a tombstone is never a session.
+        load: prepare(`SELECT created_at, expires_at, data FROM ${sessions} WHERE key = ? AND moved_to IS NULL`),
+        liveData: prepare(`SELECT data FROM ${sessions} WHERE key = ? AND expires_at > ? AND moved_to IS NULL`).pluck(),
+        // undefined: no live session; null: one without metadata.
+        liveMeta: prepare(`SELECT meta FROM ${sessions} WHERE key = ? AND expires_at > ? AND moved_to IS NULL`).pluck(),
+        insertSession: prepare(
+          `INSERT OR REPLACE INTO ${sessions} (key, created_at, expires_at, last_seen_at, user, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        // meta: NULL keeps what is there (the `metadata` option is off).
+        write: prepare(`UPDATE ${sessions} SET data = ?, expires_at = ?, last_seen_at = ?, meta = coalesce(?, meta) WHERE key = ?`),
+        setUser: prepare(`UPDATE ${sessions} SET user = ? WHERE key = ?`),
+        // The row keeps its expiry (the old session's) and loses its user and data: a tombstone is
+        // in no user's listing and holds nothing worth reading.
+        retire: prepare(`UPDATE ${sessions} SET moved_to = ?, user = NULL, data = '{}', meta = NULL WHERE key = ?`),
+        deleteSession: prepare(`DELETE FROM ${sessions} WHERE key = ?`),
+        // One row deleted; for a tombstone, the key it names (undefined when none, null for a session).
+        deleteLink: prepare(`DELETE FROM ${sessions} WHERE key = ? RETURNING moved_to`).pluck(),
+        // One statement, so the check (live, this user's, no tombstone) and the delete are one step.
+        deleteOfUser: prepare(`DELETE FROM ${sessions} WHERE key = ? AND user = ? AND expires_at > ? AND moved_to IS NULL`),
+        listUser: prepare(
+          `SELECT key, created_at, last_seen_at, expires_at, meta FROM ${sessions} WHERE user = ? AND expires_at > ? AND moved_to IS NULL ORDER BY created_at`,
+        ),
+        keysOfUser: prepare(`SELECT key FROM ${sessions} WHERE user = ? AND moved_to IS NULL`),
+        sweep: prepare(`DELETE FROM ${sessions} WHERE expires_at <= ?`),
+      };
+      const sql = this.#sql;
+      this.#create = db.transaction((key: string, session: NewSession) => {
+        sql.insertSession.run(
+          key,
+          session.createdAt,
+          session.expiresAt,
+          session.createdAt,
+          session.user ?? null,
+          JSON.stringify(session.data),
+          metaText(session.meta),
+        );
+      }).immediate as (key: string, session: NewSession) => void;
+      this.#update = db.transaction((key: string, patch: SessionPatch) => {
+        // Only a live session is changed: one destroyed or expired meanwhile stays gone.
+        const current = sql.liveData.get(key, patch.seenAt) as string | undefined;
+        if (current === undefined) return false;
+        // Null prototype: a key named `__proto__` is data, not a prototype change.
+        const data = Object.create(null) as Record<string, string>;
+        if (!patch.clear) Object.assign(data, JSON.parse(current));
+        for (const name of patch.delete) delete data[name];
+        for (const name of Object.keys(patch.set)) data[name] = patch.set[name] as string;
+        sql.write.run(JSON.stringify(data), patch.expiresAt, patch.seenAt, metaText(patch.meta), key);
+        if (patch.user !== undefined) sql.setUser.run(patch.user, key);
+        return true;
+      }).immediate as (key: string, patch: SessionPatch) => boolean;
+      this.#regenerate = db.transaction((oldKey: string, newKey: string, session: NewSession, now: number) => {
+        // Under the write lock, a logout or destroyByUser in any process is wholly before or after:
+        // before, the old row is gone and nothing moves; after, destroyByUser finds the new row and a
+        // destroy of the old key follows its tombstone to the new row.
+        const oldMeta = sql.liveMeta.get(oldKey, now) as string | null | undefined;
+        if (oldMeta === undefined) return false;
+        sql.retire.run(newKey, oldKey);
+        const meta = metaText(session.meta) ?? oldMeta;
+        sql.insertSession.run(newKey, session.createdAt, session.expiresAt, now, session.user ?? null, JSON.stringify(session.data), meta);
+        return true;
+      }).immediate as (oldKey: string, newKey: string, session: NewSession, now: number) => boolean;
+      this.#destroy = db.transaction((key: string) => {
+        // Down the chain of regenerations to the live session; it ends, since every step deletes the
+        // row it follows. Each key deleted may be one this process read recently: the successor
+        // especially, which the regenerating request used.
+        for (let next: string | null | undefined = key; typeof next === "string"; ) {
+          this.#recent.delete(next);
+          next = sql.deleteLink.get(next) as string | null | undefined;
+        }
+      }).immediate as (key: string) => void;
+      this.#destroyByUser = db.transaction((user: string, exceptKey: string | undefined) => {
+        const keys = (sql.keysOfUser.all(user) as { key: string }[]).filter(({ key }) => key !== exceptKey);
+        for (const { key } of keys) sql.deleteSession.run(key);
+        return keys.length;
+      }).immediate as (user: string, exceptKey: string | undefined) => number;
 
-    const dataVersion = this.db.prepare("PRAGMA data_version").pluck();
-    this.#recent = new RecentRecords(
-      () => {
-        // Outside the shared read transaction, which would pin the version to its snapshot.
-        this.#endRead();
-        return dataVersion.get() as number;
-      },
-      FRESHNESS_MS,
-      RECENT_LIMIT,
-    );
-    this.#begin = this.db.prepare("BEGIN DEFERRED");
-    this.#commit = this.db.prepare("COMMIT");
+      const dataVersion = prepare("PRAGMA data_version").pluck();
+      this.#recent = new RecentRecords(
+        () => {
+          // Outside the shared read transaction, which would pin the version to its snapshot.
+          this.#endRead();
+          return dataVersion.get() as number;
+        },
+        FRESHNESS_MS,
+        RECENT_LIMIT,
+      );
+      this.#begin = prepare("BEGIN DEFERRED");
+      this.#commit = prepare("COMMIT");
+    } catch (error) {
+      // Pinned, so never freed: closed here rather than left open until the process exits.
+      db.close();
+      throw error;
+    }
     this.#timer = setInterval(() => this.sweep(), options.sweepInterval ?? 60_000);
     this.#timer.unref();
   }
