@@ -1,7 +1,8 @@
 // cello under test. argv: port scenario. Scenarios:
 //   json          GET /      → {"hello":"world"} (no sessions enabled)
 //   post          POST /login reading its JSON body, no sessions (the floor under the login figure)
-//   memory        GET /me reads a live session; POST /login writes a new one (MemoryStore)
+//   memory        GET /me reads a live session; POST /login writes a new one; POST /cart changes
+//                 a live one (MemoryStore)
 //   memory-csrf   the same with app.enableCsrf() (issue 10's cost)
 //   cookie        the same on CookieStore
 //   sqlite|redis  the same on SqliteStore / RedisStore (issue 4)
@@ -56,6 +57,11 @@ if (scenario === "json") {
     request.session.set("user_id", "123");
     request.session.set("username", "alice");
     return { logged_in: true };
+  });
+  app.post("/cart", (request) => {
+    const items = request.session.get("cart_items");
+    request.session.set("cart_items", typeof items === "number" ? (items + 1) % 1000 : 1);
+    return { ok: true };
   });
   app.get("/me", (request) => {
     const userId = request.session.get("user_id");

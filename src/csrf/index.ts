@@ -1,19 +1,18 @@
-/** Wires `app.enableCsrf(config)`: picks the key material and builds the middleware. */
+/** Wires `app.enableCsrf(config)`: picks the key material and builds the guard. */
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../logger.js";
-import type { Middleware } from "../middleware.js";
 import type { SessionConfig } from "../session/config.js";
 import { createError } from "../errors.js";
 import { secretsOf } from "../session/secrets.js";
 import { CsrfConfig } from "./config.js";
-import { csrfMiddleware } from "./protector.js";
+import { CsrfGuard } from "./protector.js";
 import { CsrfTokens } from "./tokens.js";
 
 /**
  * Key material: the CSRF `secret` option, else the session secret (keys are derived per purpose,
  * so sharing the secret shares no key), else a random key for this process.
  */
-export function createCsrfMiddleware(config: CsrfConfig | undefined, sessions: SessionConfig | undefined, logger: Logger): Middleware {
+export function createCsrfGuard(config: CsrfConfig | undefined, sessions: SessionConfig | undefined, logger: Logger): CsrfGuard {
   const resolved = config ?? new CsrfConfig();
   if (!(resolved instanceof CsrfConfig)) throw createError("CELLO_CSRF_CONFIG_REQUIRED");
   const own = secretsOf(resolved);
@@ -26,5 +25,5 @@ export function createCsrfMiddleware(config: CsrfConfig | undefined, sessions: S
       { code: "CELLO_CSRF_EPHEMERAL_KEY" },
     );
   }
-  return csrfMiddleware(resolved, new CsrfTokens(resolved, secrets, sessions !== undefined), logger);
+  return new CsrfGuard(resolved, new CsrfTokens(resolved, secrets, sessions !== undefined), logger);
 }

@@ -45,42 +45,94 @@ function body(code: RefusalCode): string {
 /** Read by one check at a time, synchronously: one object for the whole process. */
 const signals: FetchSignals = { secFetchSite: undefined, origin: undefined };
 
-export function csrfMiddleware(config: CsrfConfig, tokens: CsrfTokens, logger: Logger): Middleware {
-  const safe = new Set(config.safeMethods);
-  const exact = new Set(config.exemptPaths.filter((path) => !path.endsWith("/")));
-  const prefixes = config.exemptPaths.filter((path) => path.endsWith("/"));
-  const exempting = config.exemptPaths.length > 0;
-  const trusted = new Set(config.trustedOrigins);
-  const tokenHeader = config.headerName.toLowerCase();
-  const warnings = new WarningLimiter(logger);
+/**
+ * The checks, host-free apart from cello's Request: {@link CsrfGuard.enter} before the rest of the
+ * chain, {@link CsrfGuard.leave} on its Response. Used as a middleware of its own, or folded into the
+ * session layer's (src/hosts/app-sessions.ts) when it comes right after it.
+ */
+export class CsrfGuard {
+  readonly #config: CsrfConfig;
+  readonly #tokens: CsrfTokens;
+  readonly #safe: ReadonlySet<string>;
+  readonly #exact: ReadonlySet<string>;
+  readonly #prefixes: readonly string[];
+  readonly #exempting: boolean;
+  readonly #trusted: ReadonlySet<string>;
+  readonly #tokenHeader: string;
+  readonly #warnings: WarningLimiter;
 
-  const isExempt = (path: string): boolean => {
-    if (exact.has(path)) return true;
-    for (const prefix of prefixes) if (path.startsWith(prefix)) return true;
+  constructor(config: CsrfConfig, tokens: CsrfTokens, logger: Logger) {
+    this.#config = config;
+    this.#tokens = tokens;
+    this.#safe = new Set(config.safeMethods);
+    this.#exact = new Set(config.exemptPaths.filter((path) => !path.endsWith("/")));
+    this.#prefixes = config.exemptPaths.filter((path) => path.endsWith("/"));
+    this.#exempting = config.exemptPaths.length > 0;
+    this.#trusted = new Set(config.trustedOrigins);
+    this.#tokenHeader = config.headerName.toLowerCase();
+    this.#warnings = new WarningLimiter(logger);
+  }
+
+  /**
+   * Before the rest of the chain: the refusal to answer with, or whether the outcome depended on
+   * the request's Origin / Sec-Fetch-Site (then the Response must say `Vary` on them). Call after
+   * the session is bound: a session-bound token verifies against it.
+   */
+  enter(request: Request): Response | boolean {
+    request.bindCsrf(this.#tokens);
+    if (this.#safe.has(request.method) || (this.#exempting && this.#isExempt(request.path))) return false;
+    const code = this.#check(request);
+    if (code === null) return true;
+    this.#refuse(request, code);
+    if (this.#config.reportOnly) return true;
+    const refusal = new Response(body(code), 403, JSON_TYPE);
+    appendVary(refusal, VARY);
+    return refusal;
+  }
+
+  /**
+   * After the chain, on this request's own Response: the double-submit cookie a token needed, and
+   * `Vary` when the headers decided.
+   */
+  leave(request: Request, response: Response, varied: boolean): Response {
+    if (varied) appendVary(response, VARY);
+    const cookie = request.csrfSetCookie;
+    if (cookie !== undefined) {
+      response.appendHeader("set-cookie", cookie);
+      appendVary(response, "Cookie");
+      noSharedCaching(response);
+    }
+    return response;
+  }
+
+  #isExempt(path: string): boolean {
+    if (this.#exact.has(path)) return true;
+    for (const prefix of this.#prefixes) if (path.startsWith(prefix)) return true;
     return false;
-  };
+  }
 
   /** The refusal code for an unsafe request, or null when it passes. */
-  const check = (request: Request): RefusalCode | null => {
+  #check(request: Request): RefusalCode | null {
     readSignals(request.source, signals);
     const { secFetchSite, origin } = signals;
     if (secFetchSite !== undefined) {
       if (secFetchSite === "same-origin" || secFetchSite === "none") return null;
-      return origin !== undefined && trusted.has(origin) ? null : "CELLO_CSRF_CROSS_ORIGIN";
+      return origin !== undefined && this.#trusted.has(origin) ? null : "CELLO_CSRF_CROSS_ORIGIN";
     }
     if (origin !== undefined) {
-      return origin === request.origin || trusted.has(origin) ? null : "CELLO_CSRF_ORIGIN_MISMATCH";
+      return origin === request.origin || this.#trusted.has(origin) ? null : "CELLO_CSRF_ORIGIN_MISMATCH";
     }
-    if (!config.requireToken) return null;
-    const token = rawHeader(request.source, tokenHeader) ?? formField(request, config.fieldName);
+    if (!this.#config.requireToken) return null;
+    const token = rawHeader(request.source, this.#tokenHeader) ?? formField(request, this.#config.fieldName);
     if (token === undefined || token === "") return "CELLO_CSRF_TOKEN_MISSING";
-    return tokens.verify(request, token) ? null : "CELLO_CSRF_TOKEN_INVALID";
-  };
+    return this.#tokens.verify(request, token) ? null : "CELLO_CSRF_TOKEN_INVALID";
+  }
 
-  const refuse = (request: Request, code: RefusalCode): void => {
+  #refuse(request: Request, code: RefusalCode): void {
     // `signals` still holds this request's headers: nothing ran in between.
     const { secFetchSite, origin } = signals;
-    let message = `cello: CSRF: ${config.reportOnly ? "would refuse (reportOnly)" : "refused"} ${request.method} ${request.path}: ${code}`;
+    const reportOnly = this.#config.reportOnly;
+    let message = `cello: CSRF: ${reportOnly ? "would refuse (reportOnly)" : "refused"} ${request.method} ${request.path}: ${code}`;
     if (secFetchSite !== undefined) message += `, Sec-Fetch-Site: ${secFetchSite}`;
     if (origin !== undefined) message += `, Origin: ${origin}`;
     if (code === "CELLO_CSRF_ORIGIN_MISMATCH") {
@@ -91,39 +143,17 @@ export function csrfMiddleware(config: CsrfConfig, tokens: CsrfTokens, logger: L
           "; the request arrived over http but the page is https: behind a TLS-terminating proxy, set new App({ trustProxy: [...] }) so cello sees the client's scheme";
       }
     }
-    warnings.warn(message, { code, method: request.method, path: request.path, origin, secFetchSite, ip: request.ip });
-  };
+    this.#warnings.warn(message, { code, method: request.method, path: request.path, origin, secFetchSite, ip: request.ip });
+  }
+}
 
-  /** After the handler: the double-submit cookie a token needed, and Vary when the headers decided. */
-  const finish = (request: Request, response: Response, varied: boolean): Response => {
-    if (varied) appendVary(response, VARY);
-    const cookie = request.csrfSetCookie;
-    if (cookie !== undefined) {
-      response.appendHeader("set-cookie", cookie);
-      appendVary(response, "Cookie");
-      noSharedCaching(response);
-    }
-    return response;
-  };
-
-  const proceed = (request: Request, next: () => Response | Promise<Response>, varied: boolean): Response | Promise<Response> => {
-    const response = next();
-    return response instanceof Promise ? response.then((done) => finish(request, done, varied)) : finish(request, response, varied);
-  };
-
+/** The guard as a middleware of its own (when something stands between it and the session layer, or there is none). */
+export function csrfMiddleware(guard: CsrfGuard): Middleware {
   return markSyncCapable((request, next) => {
-    request.bindCsrf(tokens);
-    if (safe.has(request.method) || (exempting && isExempt(request.path))) return proceed(request, next, false);
-    const code = check(request);
-    if (code !== null) {
-      refuse(request, code);
-      if (!config.reportOnly) {
-        const refusal = new Response(body(code), 403, JSON_TYPE);
-        appendVary(refusal, VARY);
-        return refusal;
-      }
-    }
-    return proceed(request, next, true);
+    const entered = guard.enter(request);
+    if (entered instanceof Response) return entered;
+    const response = next();
+    return response instanceof Promise ? response.then((done) => guard.leave(request, done, entered)) : guard.leave(request, response, entered);
   });
 }
 

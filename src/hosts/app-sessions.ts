@@ -9,13 +9,14 @@
  * the engine's one {@link SessionSlot}, not a chain of closures.
  */
 import { validateHeaderName, validateHeaderValue } from "node:http";
+import type { CsrfGuard } from "../csrf/protector.js";
 import { createError } from "../errors.js";
 import { cookieHeader } from "../http/cookie-header.js";
 import { noSharedCaching } from "../http/no-shared-caching.js";
 import { appendVary } from "../http/vary.js";
 import { markSyncCapable, requestFailed, type Middleware, type SyncNext } from "../middleware.js";
 import type { Request } from "../request.js";
-import type { Response } from "../response.js";
+import { Response } from "../response.js";
 import type { SessionEngine } from "../session/engine.js";
 import type { SessionSlot } from "../session/session-slot.js";
 
@@ -51,7 +52,15 @@ function writeSessionHeaders(response: Response, slot: SessionSlot): Response {
   return response;
 }
 
-export function appSessions(engine: SessionEngine): Middleware {
+/**
+ * @param csrf the CSRF guard, when `enableCsrf` came right after `enableSessions`: checked here, after
+ * the session is bound (a session-bound token verifies against it), instead of in a middleware level
+ * of its own, and its headers are added after the commit. Measured on a same-origin browser POST
+ * that changes a session (app.handle in-process under callgrind, `node --single-threaded`, 10,000
+ * vs 50,000 requests): with the guard in a level of its own 73.4k instructions per request, folded
+ * 72.2k, no CSRF 70.6k.
+ */
+export function appSessions(engine: SessionEngine, csrf?: CsrfGuard): Middleware {
   const finish = (request: Request, slot: SessionSlot, response: Response): Response | Promise<Response> => {
     // Unused session, or a throw that an app middleware answered: nothing to commit (a handler that
     // throws commits nothing, whatever the middleware then made of its error response).
@@ -65,8 +74,26 @@ export function appSessions(engine: SessionEngine): Middleware {
   const proceed = (request: Request, next: SyncNext, slot: SessionSlot): Response | Promise<Response> => {
     request.bindSession(slot);
     if (recordsClient) slot.client = () => ({ userAgent: request.headers["user-agent"], ip: request.ip });
+    if (csrf !== undefined) return guarded(request, next, slot, csrf);
     const response = next();
     return response instanceof Promise ? response.then((done) => finish(request, slot, done)) : finish(request, slot, response);
+  };
+
+  const guarded = (request: Request, next: SyncNext, slot: SessionSlot, guard: CsrfGuard): Response | Promise<Response> => {
+    const entered = guard.enter(request);
+    // A refusal commits nothing: the handler never ran.
+    if (entered instanceof Response) return entered;
+    const response = next();
+    return response instanceof Promise
+      ? response.then((done) => finishGuarded(request, slot, done, guard, entered))
+      : finishGuarded(request, slot, response, guard, entered);
+  };
+
+  // The guard's headers go on after the commit, so the commit's check of the app's own headers
+  // (assertSendable) does not validate them too.
+  const finishGuarded = (request: Request, slot: SessionSlot, response: Response, guard: CsrfGuard, varied: boolean) => {
+    const finished = finish(request, slot, response);
+    return finished instanceof Promise ? finished.then((done) => guard.leave(request, done, varied)) : guard.leave(request, finished, varied);
   };
 
   return markSyncCapable((request, next) => {
