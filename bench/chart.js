@@ -27,12 +27,20 @@ export function escapeXml(value) {
   return String(value).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" })[c]);
 }
 
-/** Where and on what a bench run ran: the caption's facts. */
+/** Where and on what a bench run runs: the caption's facts. Taken when the run starts (the tree it built). */
 export function runInfo(settings) {
   const git = (...args) => spawnSync("git", args, { cwd: benchDir, encoding: "utf8" });
   const commit = git("rev-parse", "--short=10", "HEAD").stdout?.trim() || "unknown";
-  // Uncommitted changes (other than the results themselves) mean the commit is not what ran.
-  const dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!results", ":!chart.svg").stdout?.trim();
+  // Uncommitted changes anywhere in the tree (other than the results themselves) mean the commit is not what ran.
+  const dirty = git(
+    "status",
+    "--porcelain",
+    "--untracked-files=no",
+    "--",
+    ":/",
+    ":(top,exclude)bench/results",
+    ":(top,exclude)bench/chart.svg",
+  ).stdout?.trim();
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
     commit: dirty ? `${commit}+uncommitted changes` : commit,

@@ -45,6 +45,10 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const maxBatches = Number(process.env.BENCH_MAX_BATCHES ?? 15);
 const minBatches = Number(process.env.BENCH_MIN_BATCHES ?? 6);
 const settled = 0.03;
+/** The commit and machine this run measures, taken now: the tree `npm run bench:instructions` just built. */
+const info = runInfo(
+  `callgrind, user space only; ${warmup} warm-up requests, then batches of ${requests} until ${repeat} agree within 3%, their median`,
+);
 
 if (spawnSync("callgrind_control", ["-h"]).error || spawnSync("valgrind", ["--version"]).error) {
   console.error("bench: valgrind is not installed. Install it with: apt-get install -y valgrind");
@@ -170,7 +174,7 @@ for (const r of results) {
 }
 saveResults(
   INSTRUCTIONS_FILE,
-  runInfo(`callgrind, user space only; ${warmup} warm-up requests, then batches of ${requests} until ${repeat} agree within 3%, their median`),
+  info,
   results.map((r) => ({
     name: r.target.name,
     short: r.target.short,

@@ -41,6 +41,9 @@ const pause = process.env.BENCH_PAUSE !== "0";
 // and the server under test on the same core in some rounds and not others (a large source of noise
 // on a 2-core machine). BENCH_PIN=0 turns it off.
 const pin = process.env.BENCH_PIN !== "0" && !spawnSync("taskset", ["-c", "0", "true"]).error;
+const placement = pin ? "servers pinned to core 1 (app.run workers on every core), wrk to core 0" : "no pinning";
+/** The commit and machine this run measures, taken now: the tree `npm run bench` just built. */
+const info = runInfo(`wrk -t1 -c${connections}, ${rounds} rounds of ${duration} s, medians; ${placement}`);
 /** The command-line prefix that pins a process to `core` (none when pinning is off). */
 const pinTo = (core) => (pin ? ["taskset", "-c", String(core)] : []);
 
@@ -180,10 +183,9 @@ for (const t of runnable) {
     `${t.name.padEnd(width)}  ${String(Math.round(median(t.rps))).padStart(6)}  ${ratio.toFixed(2)}×  ${median(t.cpu).toFixed(1).padStart(6)}  ${median(t.cpuRatio).toFixed(2).padStart(8)}×  ${goal}`,
   );
 }
-const placement = pin ? "servers pinned to core 1 (app.run workers on every core), wrk to core 0" : "no pinning";
 saveResults(
   REQ_PER_SEC_FILE,
-  runInfo(`wrk -t1 -c${connections}, ${rounds} rounds of ${duration} s, medians; ${placement}`),
+  info,
   runnable.map((t) => ({
     name: t.name,
     short: t.short,
