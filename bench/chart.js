@@ -105,6 +105,8 @@ export function render(instructions, reqPerSec) {
         rows.push(row);
       }
       row[key] = key === "instructions" ? r.instructions : r.rps;
+      // instructions.js stops after BENCH_MAX_BATCHES even if the last batches still disagree by more than 3%.
+      if (key === "instructions" && r.settled === false) row.unsettled = true;
     }
   }
   const groups = [];
@@ -146,6 +148,7 @@ export function render(instructions, reqPerSec) {
           `<rect x="${c.x}" y="${top}" width="${width.toFixed(1)}" height="${BAR}" fill="${row.cello ? CELLO : OTHER}"><title>${escapeXml(`${row.name}: ${thousands(value)}`)}</title></rect>`,
         );
         text(c.x + width + 5, middle, thousands(value));
+        if (c.key === "instructions" && row.unsettled) text(c.x + width + 60, middle, "(did not settle)", ' font-size="11" fill="#868e96"');
       }
       y += ROW;
     }

@@ -75,6 +75,7 @@ describe("bench/chart.js", () => {
     assert.equal(svg.match(/<rect /g)?.length, 1 + 2 + 4);
     assert.ok(!svg.includes("Not charted") && !svg.includes("999,999") && !svg.includes("1,234,567"));
     assert.equal(svg.match(/req\/s only/g)?.length, 2, "the two workers rows say why they have no instruction count");
+    assert.equal(svg.match(/\(did not settle\)/g)?.length, 1, "the one count whose last batches disagreed is marked");
     // Caption: when, where and what ran, for each file.
     for (const fact of ["2026-01-02 03:04:05 UTC", "commit 0123abcdef", "2026-01-02 04:05:06 UTC", "commit 4567abcdef", "2 cores"]) {
       assert.ok(svg.includes(fact), fact);
