@@ -70,26 +70,34 @@ describe("bench/chart.js", () => {
 
   test("puts each charted figure on its bar and leaves out results without a chart label", () => {
     const svg = chart.render(instructions, reqPerSec);
-    for (const figure of ["100,000", "123,456", "20,000", "15,000", "14,000", "17,500"]) assert.ok(svg.includes(`>${figure}</text>`), figure);
-    // 2 bars of instructions (the workers rows have none) + 4 of req/s; the background is the one other rect.
-    assert.equal(svg.match(/<rect /g)?.length, 1 + 2 + 4);
+    for (const figure of ["100,000", "900,000", "20,000", "15,000", "14,000", "17,500"]) assert.ok(svg.includes(`>${figure}</text>`), figure);
+    // 3 bars of instructions (the workers rows have none) + 4 of req/s; the background is the one other rect.
+    assert.equal(svg.match(/<rect /g)?.length, 1 + 3 + 4);
     assert.ok(!svg.includes("Not charted") && !svg.includes("999,999") && !svg.includes("1,234,567"));
     assert.equal(svg.match(/req\/s only/g)?.length, 2, "the two workers rows say why they have no instruction count");
-    assert.equal(svg.match(/\(did not settle\)/g)?.length, 1, "the one count whose last batches disagreed is marked");
+    assert.ok(svg.includes(">123,456 *</text>"), "the one count whose last batches disagreed is marked");
+    assert.equal(svg.match(/\* Its last batches still differed/g)?.length, 1, "and the caption says what the mark means, once");
+    assert.equal(svg.match(/— not measured/g)?.length, 1, "the row with no req/s figure");
     // Caption: when, where and what ran, for each file.
     for (const fact of ["2026-01-02 03:04:05 UTC", "commit 0123abcdef", "2026-01-02 04:05:06 UTC", "commit 4567abcdef", "2 cores"]) {
       assert.ok(svg.includes(fact), fact);
     }
   });
 
-  test("bars are to scale within each column", () => {
+  test("bars are to scale within each column, but for an outlier's, which is cut and marked", () => {
     const svg = chart.render(instructions, reqPerSec);
     const widths = [...svg.matchAll(/<rect x="(\d+(?:\.\d+)?)" y="[\d.]+" width="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
     const columns = new Map<number, number[]>();
     for (const [x, width] of widths) columns.set(x, [...(columns.get(x) ?? []), width]);
     assert.equal(columns.size, 2);
     const [instructionBars, rpsBars] = [...columns.values()];
-    assert.ok(Math.abs(instructionBars![0]! / instructionBars![1]! - 100_000 / 123_456) < 0.01);
+    // Rows in order: raw (100,000), heavy (900,000: over twice the next, so cut), hostile (123,456).
+    const [raw, heavy, hostile] = instructionBars!;
+    assert.ok(Math.abs(raw! / hostile! - 100_000 / 123_456) < 0.01);
+    assert.equal(heavy, Math.max(...rpsBars!), "the cut bar takes the column's full width, as the longest req/s bar does");
+    assert.ok(heavy! < hostile! * (900_000 / 123_456), "and is shorter than to scale");
+    assert.equal(svg.match(/<polygon /g)?.length, 1, "one white gap marks it");
+    assert.ok(svg.includes("A cut bar (white gap) is longer than drawn"));
     assert.ok(Math.abs(rpsBars![0]! / rpsBars![1]! - 20_000 / 15_000) < 0.01);
   });
 
