@@ -19,7 +19,13 @@
 // connect-redis) is the exception: slowed down by valgrind, ioredis sends each command on its own
 // instead of in the pipelined batches it forms under real load, so its count is not production's.
 //
-// Environment: BENCH_ONLY (regex on target names; the baseline always runs), BENCH_WARMUP (default
+// Targets served by app.run({ workers }) are skipped: callgrind follows one process, and their work is
+// spread over several (bench/run.js measures their req/s).
+//
+// The medians are saved in bench/results/instructions.json and bench/chart.svg is redrawn (bench/chart.js).
+//
+// Environment: BENCH_ONLY (regex on target names; the baseline always runs), BENCH_CHART=1 (only the
+// targets of the README's chart), BENCH_WARMUP (default
 // 3000), BENCH_REQUESTS (default 1000), BENCH_REPEAT (default 3), BENCH_MAX_BATCHES (default 15),
 // BENCH_MIN_BATCHES (default 6), BENCH_CONCURRENCY (default 8). To compare two trees, give
 // BENCH_MIN_BATCHES and BENCH_MAX_BATCHES the same value (e.g. 14, with BENCH_REPEAT=5): the count
@@ -29,7 +35,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "no
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TARGETS, cookieFor, startServer } from "./targets.js";
+import { INSTRUCTIONS_FILE, runInfo, saveResults } from "./chart.js";
+import { cookieFor, selectedTargets, startServer } from "./targets.js";
 
 const warmup = Number(process.env.BENCH_WARMUP ?? 3000);
 const requests = Number(process.env.BENCH_REQUESTS ?? 1000);
@@ -38,7 +45,10 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const maxBatches = Number(process.env.BENCH_MAX_BATCHES ?? 15);
 const minBatches = Number(process.env.BENCH_MIN_BATCHES ?? 6);
 const settled = 0.03;
-const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
+/** The commit and machine this run measures, taken now: the tree `npm run bench:instructions` just built. */
+const info = runInfo(
+  `callgrind, user space only; ${warmup} warm-up requests, then batches of ${requests} until ${repeat} agree within 3%, their median`,
+);
 
 if (spawnSync("callgrind_control", ["-h"]).error || spawnSync("valgrind", ["--version"]).error) {
   console.error("bench: valgrind is not installed. Install it with: apt-get install -y valgrind");
@@ -102,7 +112,11 @@ function lastDump(pid) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-const targets = TARGETS.filter((t) => t.baseline || !only || only.test(t.name));
+const targets = [];
+for (const t of selectedTargets()) {
+  if (t.workers === undefined) targets.push(t);
+  else console.log(`skip: ${t.name} (req/s only: callgrind follows one process, app.run({ workers }) spreads the work over several)`);
+}
 console.log(
   `node ${process.version}; callgrind; ${warmup} warm-up requests, then batches of ${requests} until ${repeat} agree; ${concurrency} connections\n`,
 );
@@ -158,4 +172,17 @@ for (const r of results) {
     `${r.target.name.padEnd(width)}  ${String(Math.round(r.perRequest)).padStart(9)}  ${ratio.padStart(5)}×  ${(r.spread * 100).toFixed(1).padStart(5)}%`,
   );
 }
+saveResults(
+  INSTRUCTIONS_FILE,
+  info,
+  results.map((r) => ({
+    name: r.target.name,
+    short: r.target.short,
+    ...(r.target.chart ? { chart: r.target.chart } : {}),
+    instructions: Math.round(r.perRequest),
+    ratio: raw ? Number((raw.perRequest / r.perRequest).toFixed(3)) : null,
+    spread: Number(r.spread.toFixed(4)),
+    settled: r.spread <= settled,
+  })),
+);
 process.exit(0);

@@ -14,25 +14,36 @@
 // Alongside req/s it prints the server's CPU time per request (user + system, read from
 // /proc/<pid>/stat around each run) and the CPU ratio baseline ÷ target, bracketed the same way.
 //
+// A target served by app.run({ workers }) (`workers` in bench/targets.js) may use every core: the pair
+// (1 worker, N workers) runs under the same conditions, and wrk, pinned to core 0 as always, shares a
+// core with one of the N workers. Its CPU time and SIGSTOP/SIGCONT cover its whole process group (the
+// primary and its workers).
+//
+// The medians are saved in bench/results/req-per-sec.json and bench/chart.svg is redrawn (bench/chart.js).
+//
 // Environment: BENCH_ROUNDS (default 5), BENCH_DURATION seconds per run (default 3),
 // BENCH_CONNECTIONS (default 64), BENCH_ONLY (regex on target names; the baseline always runs),
+// BENCH_CHART=1 (only the targets of the README's chart),
 // BENCH_PIN=0 (no core pinning), BENCH_PAUSE=0 (do not SIGSTOP idle servers).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TARGETS, cookieFor, startServer } from "./targets.js";
+import { REQ_PER_SEC_FILE, runInfo, saveResults } from "./chart.js";
+import { cookieFor, selectedTargets, startServer } from "./targets.js";
 
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const duration = Number(process.env.BENCH_DURATION ?? 3);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const pause = process.env.BENCH_PAUSE !== "0";
-const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
 
 // Pin servers to one core and wrk to the other, so that the scheduler does not put the load generator
 // and the server under test on the same core in some rounds and not others (a large source of noise
 // on a 2-core machine). BENCH_PIN=0 turns it off.
 const pin = process.env.BENCH_PIN !== "0" && !spawnSync("taskset", ["-c", "0", "true"]).error;
+const placement = pin ? "servers pinned to core 1 (app.run workers on every core), wrk to core 0" : "no pinning";
+/** The commit and machine this run measures, taken now: the tree `npm run bench` just built. */
+const info = runInfo(`wrk -t1 -c${connections}, ${rounds} rounds of ${duration} s, medians; ${placement}`);
 /** The command-line prefix that pins a process to `core` (none when pinning is off). */
 const pinTo = (core) => (pin ? ["taskset", "-c", String(core)] : []);
 
@@ -41,16 +52,25 @@ if (spawnSync("wrk", ["--version"]).error) {
   process.exit(1);
 }
 
-const targets = TARGETS.filter((t) => t.baseline || !only || only.test(t.name));
+const targets = selectedTargets();
 const scratch = mkdtempSync(join(tmpdir(), "cello-bench-"));
 const children = [];
+// Each server leads its own process group (startServer spawns it detached): signals go to the group,
+// so that a cluster's workers are stopped, resumed and killed with their primary.
+const signalGroup = (pid, signal) => process.kill(-pid, signal);
 process.on("exit", () => {
-  for (const c of children) c.kill("SIGKILL");
+  for (const c of children) {
+    try {
+      signalGroup(c.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+  }
 });
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(signal, () => process.exit(130));
 
 async function start(target, port) {
-  const child = await startServer(target, port, pinTo(1));
+  const child = await startServer(target, port, target.workers === undefined ? pinTo(1) : []);
   children.push(child);
   target.pid = child.pid;
   return `http://127.0.0.1:${port}`;
@@ -63,7 +83,7 @@ function wrk(target, seconds = duration) {
   if (target.cookie) lines.push(`wrk.headers["Cookie"] = "${target.cookie}"`);
   if (target.browser) lines.push(`wrk.headers["Origin"] = "${target.base}"`, `wrk.headers["Sec-Fetch-Site"] = "same-origin"`);
   writeFileSync(script, lines.join("\n"));
-  if (pause) process.kill(target.pid, "SIGCONT");
+  if (pause) signalGroup(target.pid, "SIGCONT");
   const cpuBefore = cpuTicks(target.pid);
   const [command, ...args] = [...pinTo(0), "wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "-s", script, target.base + target.path];
   const run = spawnSync(command, args, { encoding: "utf8" });
@@ -73,16 +93,27 @@ function wrk(target, seconds = duration) {
   if (non2xx) throw new Error(`${target.name}: ${non2xx[1]} non-2xx responses`);
   const requests = Number(/(\d+) requests in/.exec(run.stdout)?.[1] ?? Number.NaN);
   const cpuMicros = ((cpuTicks(target.pid) - cpuBefore) * 1e6) / CLOCK_TICKS;
-  if (pause) process.kill(target.pid, "SIGSTOP");
+  if (pause) signalGroup(target.pid, "SIGSTOP");
   return { rps: Number(match[1]), cpu: cpuMicros / requests };
 }
 
-/** utime + stime of a process, in clock ticks (proc(5)). */
+/** utime + stime of every process in the group `pgid` leads, in clock ticks (proc(5)). */
 const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11]) + Number(fields[12]);
+function cpuTicks(pgid) {
+  let ticks = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // exited meanwhile
+    }
+    // Fields after the command name: state ppid pgrp ... utime (12th) stime (13th).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks;
 }
 
 const median = (xs) => {
@@ -113,7 +144,7 @@ console.log(
 // Every server is stopped (SIGSTOP) except while it is measured: they all share one core, and an idle
 // Node process is not idle for long after a load run (V8's memory reducer runs a full GC a few seconds
 // later, timers fire), which would be charged to whichever target runs then.
-if (pause) for (const t of runnable) process.kill(t.pid, "SIGSTOP");
+if (pause) for (const t of runnable) signalGroup(t.pid, "SIGSTOP");
 // One short unmeasured run each, so that no target's first measured run pays for JIT warm-up.
 for (const t of runnable) wrk(t, 1);
 const [baseline, ...measured] = runnable;
@@ -152,4 +183,20 @@ for (const t of runnable) {
     `${t.name.padEnd(width)}  ${String(Math.round(median(t.rps))).padStart(6)}  ${ratio.toFixed(2)}×  ${median(t.cpu).toFixed(1).padStart(6)}  ${median(t.cpuRatio).toFixed(2).padStart(8)}×  ${goal}`,
   );
 }
+saveResults(
+  REQ_PER_SEC_FILE,
+  info,
+  runnable.map((t) => ({
+    name: t.name,
+    short: t.short,
+    ...(t.chart ? { chart: t.chart } : {}),
+    ...(t.workers === undefined ? {} : { workers: t.workers }),
+    rps: Math.round(median(t.rps)),
+    ratio: Number(median(t.ratio).toFixed(3)),
+    cpuMicrosPerRequest: Number(median(t.cpu).toFixed(2)),
+    cpuRatio: Number(median(t.cpuRatio).toFixed(3)),
+    // Each run's req/s in order, as one string: Biome (npm run lint) would re-flow a long JSON array of numbers.
+    runs: t.rps.map(Math.round).join(" "),
+  })),
+);
 process.exit(0);

@@ -2,17 +2,54 @@
 // `bench/instructions.js` (instructions per request under callgrind): the servers under test, how
 // to start one, and how to log in to one.
 import { spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const serversDir = fileURLToPath(new URL("./servers/", import.meta.url));
 
-/** name (short: for the per-round lines), server script + args, request, and the target ratio the issues set (if any). */
+// The README's chart (bench/chart.js) shows the targets with a `chart` label, grouped by `chart.group`.
+const JSON_GROUP = "GET / answering JSON (no session)";
+const SESSION_GROUP = "GET reading a logged-in session";
+/** The worker count of the `workers` pair: every core, at least 2 (a 1-core machine still runs the code path). */
+const WORKERS = Math.max(2, availableParallelism());
+const WORKERS_GROUP = `app.run({ workers }): CookieStore session GET, 1 vs ${WORKERS} workers (req/s only)`;
+
+/**
+ * name (short: for the per-round lines), server script + args, request, and the target ratio the issues
+ * set (if any). `workers`: served by app.run({ workers }); bench/run.js lets such a server use every core,
+ * and bench/instructions.js skips it (callgrind follows one process).
+ */
 export const TARGETS = [
-  { name: "raw node:http JSON", short: "raw", script: "raw-node.js", args: [], path: "/", baseline: true },
-  { name: "cello JSON", short: "cello-json", script: "cello.js", args: ["json"], path: "/", target: 1.0 },
-  { name: "Fastify JSON", short: "fastify-json", script: "fastify-json.js", args: [], path: "/" },
-  { name: "cello GET session (MemoryStore)", short: "memory-get", script: "cello.js", args: ["memory"], path: "/me", login: true, target: 0.9 },
+  {
+    name: "raw node:http JSON",
+    short: "raw",
+    script: "raw-node.js",
+    args: [],
+    path: "/",
+    baseline: true,
+    chart: { label: "raw node:http", group: JSON_GROUP },
+  },
+  {
+    name: "cello JSON",
+    short: "cello-json",
+    script: "cello.js",
+    args: ["json"],
+    path: "/",
+    target: 1.0,
+    chart: { label: "cello", group: JSON_GROUP },
+  },
+  { name: "Fastify JSON", short: "fastify-json", script: "fastify-json.js", args: [], path: "/", chart: { label: "Fastify", group: JSON_GROUP } },
+  {
+    name: "cello GET session (MemoryStore)",
+    short: "memory-get",
+    script: "cello.js",
+    args: ["memory"],
+    path: "/me",
+    login: true,
+    target: 0.9,
+    chart: { label: "cello, MemoryStore", group: SESSION_GROUP },
+  },
   { name: "raw node:http POST reading its JSON body", short: "raw-post", script: "raw-node-post.js", args: [], path: "/login", method: "POST" },
   {
     name: "raw node:http POST with a login's response headers (no session work)",
@@ -74,7 +111,16 @@ export const TARGETS = [
     browser: true,
   },
   { name: "cello GET session (MemoryStore) + CSRF", short: "csrf-get", script: "cello.js", args: ["memory-csrf"], path: "/me", login: true },
-  { name: "cello GET session (CookieStore)", short: "cookie-get", script: "cello.js", args: ["cookie"], path: "/me", login: true, target: 0.85 },
+  {
+    name: "cello GET session (CookieStore)",
+    short: "cookie-get",
+    script: "cello.js",
+    args: ["cookie"],
+    path: "/me",
+    login: true,
+    target: 0.85,
+    chart: { label: "cello, CookieStore", group: SESSION_GROUP },
+  },
   {
     name: "Fastify + @fastify/secure-session GET session",
     short: "secure-session",
@@ -82,9 +128,26 @@ export const TARGETS = [
     args: [],
     path: "/me",
     login: true,
+    chart: { label: "Fastify + @fastify/secure-session", group: SESSION_GROUP },
   },
-  { name: "Fastify + @fastify/session GET session", short: "fastify-session", script: "fastify-session.js", args: [], path: "/me", login: true },
-  { name: "Express + express-session GET session", short: "express-session", script: "express-session.js", args: [], path: "/me", login: true },
+  {
+    name: "Fastify + @fastify/session GET session",
+    short: "fastify-session",
+    script: "fastify-session.js",
+    args: [],
+    path: "/me",
+    login: true,
+    chart: { label: "Fastify + @fastify/session", group: SESSION_GROUP },
+  },
+  {
+    name: "Express + express-session GET session",
+    short: "express-session",
+    script: "express-session.js",
+    args: [],
+    path: "/me",
+    login: true,
+    chart: { label: "Express + express-session", group: SESSION_GROUP },
+  },
   // Issue 11: each adapter must do fewer instructions per request than the library it replaces, on the same host.
   { name: "Express + cello/express GET session", short: "express-cello", script: "express-cello.js", args: [], path: "/me", login: true },
   { name: "Fastify + cello/fastify GET session", short: "fastify-cello", script: "fastify-cello.js", args: [], path: "/me", login: true },
@@ -143,7 +206,39 @@ export const TARGETS = [
     path: "/me",
     login: true,
   },
+  // Issue 13: cello's own multi-process mode. The pair serves the same app on the same store
+  // (CookieStore: every worker sees it, no service needed), from one process and from WORKERS.
+  {
+    name: "cello GET session (CookieStore), app.run 1 worker",
+    short: "workers-1",
+    script: "cello.js",
+    args: ["cookie-workers-1"],
+    path: "/me",
+    login: true,
+    workers: 1,
+    chart: { label: "cello, 1 worker", group: WORKERS_GROUP },
+  },
+  {
+    name: `cello GET session (CookieStore), app.run ${WORKERS} workers`,
+    short: `workers-${WORKERS}`,
+    script: "cello.js",
+    args: [`cookie-workers-${WORKERS}`],
+    path: "/me",
+    login: true,
+    workers: WORKERS,
+    chart: { label: `cello, ${WORKERS} workers`, group: WORKERS_GROUP },
+  },
 ];
+
+/**
+ * The targets a run measures: the baseline always; with BENCH_CHART=1 only those the README's chart
+ * shows; BENCH_ONLY (a regex on names, case-insensitive) narrows further.
+ */
+export function selectedTargets(env = process.env) {
+  const only = env.BENCH_ONLY ? new RegExp(env.BENCH_ONLY, "i") : undefined;
+  const chartOnly = env.BENCH_CHART === "1";
+  return TARGETS.filter((t) => t.baseline || ((!chartOnly || t.chart) && (!only || only.test(t.name))));
+}
 
 /**
  * Starts a target's server on `port`, its command line prefixed by `wrap` (taskset, valgrind), and

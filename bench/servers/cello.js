@@ -8,10 +8,16 @@
 //   sqlite|redis  the same on SqliteStore / RedisStore (issue 4)
 //   postgres      the same on PostgresStore (issue 14), in a table of its own on $DATABASE_URL
 //                 (default postgres://postgres@127.0.0.1:5432/postgres)
+//   cookie-workers-N  the cookie scenario served by app.run({ workers: N }) (issue 13): N worker
+//                 processes under a primary (N = 1: one process, no cluster, the pair's like-for-like
+//                 reference). CookieStore because workers need a store every process sees, and this one
+//                 needs no service. Only the primary prints "ready", once every worker listens.
+import cluster from "node:cluster";
 import { App, CookieStore, CsrfConfig, MemoryStore, SessionConfig } from "../../dist/index.js";
 import { dropStaleTables } from "../stale-tables.js";
 
 const [, , portArg, scenario = "json"] = process.argv;
+const workers = /^(cookie)-workers-(\d+)$/.exec(scenario);
 const secret = "bench-0123456789abcdefghijklmnopqrstuvwxyzABCDEF";
 
 async function storeFor(name) {
@@ -51,7 +57,7 @@ if (scenario === "json") {
     return { logged_in: true };
   });
 } else {
-  app.enableSessions(new SessionConfig({ secret, secure: false, store: await storeFor(scenario) }));
+  app.enableSessions(new SessionConfig({ secret, secure: false, store: await storeFor(workers?.[1] ?? scenario) }));
   if (scenario === "memory-csrf") app.enableCsrf(new CsrfConfig());
   app.post("/login", (request) => {
     request.session.set("user_id", "123");
@@ -69,6 +75,12 @@ if (scenario === "json") {
     return { user_id: userId };
   });
 }
-await app.listen({ port: Number(portArg) });
-process.on("SIGINT", () => process.exit(0));
-console.log("ready");
+if (workers) {
+  // run() handles SIGINT/SIGTERM itself (the primary drains its workers).
+  await app.run({ port: Number(portArg), workers: Number(workers[2]) });
+  if (!cluster.isWorker) console.log("ready");
+} else {
+  await app.listen({ port: Number(portArg) });
+  process.on("SIGINT", () => process.exit(0));
+  console.log("ready");
+}
