@@ -124,7 +124,7 @@ const results = [];
 let port = 19_000 + Math.floor(Math.random() * 1000);
 for (const target of targets) {
   if (target.optional && !existsSync(target.optional)) {
-    console.log(`skip: ${target.name} (${target.optional} not built yet)`);
+    console.log(`skip: ${target.name} (${target.optional} not built or installed yet)`);
     continue;
   }
   const wrap = ["valgrind", "--tool=callgrind", "--quiet", `--callgrind-out-file=${join(scratch, "cg.%p")}`];

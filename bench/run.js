@@ -127,7 +127,7 @@ const runnable = [];
 let port = 18_000 + Math.floor(Math.random() * 1000);
 for (const [index, target] of targets.entries()) {
   if (target.optional && !existsSync(target.optional)) {
-    console.log(`skip: ${target.name} (${target.optional} not built yet)`);
+    console.log(`skip: ${target.name} (${target.optional} not built or installed yet)`);
     continue;
   }
   try {
