@@ -151,7 +151,6 @@ export const TARGETS = [
   // Issue 11: each adapter must do fewer instructions per request than the library it replaces, on the same host.
   { name: "Express + cello/express GET session", short: "express-cello", script: "express-cello.js", args: [], path: "/me", login: true },
   { name: "Fastify + cello/fastify GET session", short: "fastify-cello", script: "fastify-cello.js", args: [], path: "/me", login: true },
-  // hono-sessions is not a dev dependency: its target runs once it is installed.
   { name: "Hono + cello/hono GET session", short: "hono-cello", script: "hono-cello.js", args: [], path: "/me", login: true },
   {
     name: "Hono + hono-sessions GET session",
@@ -160,7 +159,6 @@ export const TARGETS = [
     args: [],
     path: "/me",
     login: true,
-    optional: "node_modules/hono-sessions/package.json",
   },
   {
     name: "cello GET session (SqliteStore)",
