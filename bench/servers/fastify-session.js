@@ -6,6 +6,7 @@
 import Fastify from "fastify";
 import cookie from "@fastify/cookie";
 import session from "@fastify/session";
+import { serveSessionRoutes } from "../fastify-session-routes.js";
 
 const port = Number(process.argv[2]);
 const app = Fastify();
@@ -16,15 +17,4 @@ await app.register(session, {
   saveUninitialized: false,
   rolling: false,
 });
-app.post("/login", async (request) => {
-  request.session.set("user_id", "123");
-  request.session.set("username", "alice");
-  return { logged_in: true };
-});
-app.get("/me", async (request) => {
-  const userId = request.session.get("user_id");
-  if (!userId) return { error: "Not logged in" };
-  return { user_id: userId };
-});
-await app.listen({ port, host: "127.0.0.1" });
-console.log("ready");
+await serveSessionRoutes(app, port);
