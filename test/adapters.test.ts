@@ -82,6 +82,30 @@ async function call(url: string, path: string, jar: CookieJar, method = "POST") 
   return { status: res.status, text, setCookies: res.headers.getSetCookie(), headers: res.headers };
 }
 
+/**
+ * A store failing at commit (a fresh client's POST to `commitPath`) and at load (a logged-in GET of
+ * /me): both are 503 with the store-outage code, and the failed commit sends no cookie.
+ */
+async function assertStoreOutages(store: FlakyStore, url: string, commitPath: string): Promise<void> {
+  const jar = new CookieJar();
+  await call(url, commitPath, jar);
+  const failing = [
+    { flag: "failWrites", res: () => call(url, commitPath, new CookieJar()) },
+    { flag: "failReads", res: () => call(url, "/me", jar, "GET") },
+  ] as const;
+  for (const { flag, res } of failing) {
+    store[flag] = true;
+    try {
+      const answer = await res();
+      assert.equal(answer.status, 503, flag);
+      assert.equal(JSON.parse(answer.text).code, "CELLO_SESSION_STORE_UNAVAILABLE", flag);
+      assert.equal(answer.setCookies.length, 0, flag);
+    } finally {
+      store[flag] = false;
+    }
+  }
+}
+
 /** Every route sets `ended_by` in the session, then ends the response its own way. */
 const WAYS_EXPRESS = ["json", "send", "redirect", "end", "write-head", "stream"] as const;
 
@@ -233,25 +257,7 @@ describe("cello/fastify", () => {
   });
 
   test("a store failing at commit or at load: 503 through Fastify's error handler, no cookie", async () => {
-    const jar = new CookieJar();
-    await call(url, "/send", jar);
-    store.failWrites = true;
-    try {
-      const res = await call(url, "/send", new CookieJar());
-      assert.equal(res.status, 503);
-      assert.equal(JSON.parse(res.text).code, "CELLO_SESSION_STORE_UNAVAILABLE");
-      assert.equal(res.setCookies.length, 0);
-    } finally {
-      store.failWrites = false;
-    }
-    store.failReads = true;
-    try {
-      const res = await call(url, "/me", jar, "GET");
-      assert.equal(res.status, 503);
-      assert.equal(JSON.parse(res.text).code, "CELLO_SESSION_STORE_UNAVAILABLE");
-    } finally {
-      store.failReads = false;
-    }
+    await assertStoreOutages(store, url, "/send");
     assert.ok(errors.every((error) => isCelloError(error, "CELLO_SESSION_STORE_UNAVAILABLE")));
     assert.equal(typeof app.sessions.list, "function", "fastify.sessions is the manager");
   });
@@ -306,24 +312,7 @@ describe("cello/hono", () => {
   });
 
   test("a store failing at commit or at load: an HTTPException 503 reaches onError, no cookie", async () => {
-    const jar = new CookieJar();
-    await call(served.url, "/json", jar);
-    store.failWrites = true;
-    try {
-      const res = await call(served.url, "/json", new CookieJar());
-      assert.equal(res.status, 503);
-      assert.equal(JSON.parse(res.text).code, "CELLO_SESSION_STORE_UNAVAILABLE");
-      assert.equal(res.setCookies.length, 0);
-    } finally {
-      store.failWrites = false;
-    }
-    store.failReads = true;
-    try {
-      const res = await call(served.url, "/me", jar, "GET");
-      assert.equal(res.status, 503);
-    } finally {
-      store.failReads = false;
-    }
+    await assertStoreOutages(store, served.url, "/json");
     assert.ok(errors.length >= 2 && errors.every((error) => error instanceof HTTPException && error.status === 503));
   });
 });
