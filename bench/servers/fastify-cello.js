@@ -3,7 +3,7 @@
 import Fastify from "fastify";
 import { MemoryStore, SessionConfig } from "../../dist/index.js";
 import { sessions } from "../../dist/adapters/fastify.js";
-import { serveSessionRoutes } from "../fastify-session-routes.js";
+import { serveFastifySessionRoutes } from "../session-routes.js";
 
 const port = Number(process.argv[2]);
 const app = Fastify();
@@ -11,4 +11,4 @@ await app.register(
   sessions,
   new SessionConfig({ secret: "bench-0123456789abcdefghijklmnopqrstuvwxyzABCDEF", secure: false, store: new MemoryStore() }),
 );
-await serveSessionRoutes(app, port);
+await serveFastifySessionRoutes(app, port);

@@ -6,7 +6,7 @@
 import Fastify from "fastify";
 import cookie from "@fastify/cookie";
 import session from "@fastify/session";
-import { serveSessionRoutes } from "../fastify-session-routes.js";
+import { serveFastifySessionRoutes } from "../session-routes.js";
 
 const port = Number(process.argv[2]);
 const app = Fastify();
@@ -17,4 +17,4 @@ await app.register(session, {
   saveUninitialized: false,
   rolling: false,
 });
-await serveSessionRoutes(app, port);
+await serveFastifySessionRoutes(app, port);

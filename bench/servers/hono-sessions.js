@@ -3,9 +3,9 @@
 // hono-cello.js: a session that lives 24 hours and a GET that only reads it (autoExtendExpiration
 // off, as cello's rolling is by default). hono-sessions still re-seals the ID and sends its
 // Set-Cookie on every response: that is the library, not the setup.
-import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import { MemoryStore, sessionMiddleware } from "hono-sessions";
+import { serveHonoSessionRoutes } from "../session-routes.js";
 
 const port = Number(process.argv[2]);
 const app = new Hono();
@@ -18,14 +18,4 @@ app.use(
     cookieOptions: { path: "/", httpOnly: true, sameSite: "Lax" },
   }),
 );
-app.post("/login", (c) => {
-  c.get("session").set("user_id", "123");
-  c.get("session").set("username", "alice");
-  return c.json({ logged_in: true });
-});
-app.get("/me", (c) => {
-  const userId = c.get("session").get("user_id");
-  if (!userId) return c.json({ error: "Not logged in" });
-  return c.json({ user_id: userId });
-});
-serve({ fetch: app.fetch, port, hostname: "127.0.0.1" }, () => console.log("ready"));
+serveHonoSessionRoutes(app, port);
