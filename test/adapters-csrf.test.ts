@@ -281,3 +281,58 @@ for (const host of HOSTS) {
     });
   });
 }
+
+describe("CSRF registered without the adapter's sessions before it", () => {
+  const celloError = async (res: globalThis.Response) => {
+    assert.equal(res.status, 500);
+  };
+
+  test("Express: session.csrf() before the session middleware passes CELLO_ADAPTER_CSRF_ORDER to next()", async () => {
+    const session = expressSessions(new SessionConfig({ secret: SECRET, secure: false }));
+    const app = express();
+    let seen: unknown;
+    app.use(session.csrf(), session);
+    app.post("/transfer", (_req, res) => void res.json({ ok: true }));
+    app.use((error: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      seen = error;
+      res.status(500).json({});
+    });
+    const served = await listen(createServer(app));
+    try {
+      await celloError(await fetch(`${served.url}/transfer`, { method: "POST" }));
+      assert.equal((seen as { code?: string }).code, "CELLO_ADAPTER_CSRF_ORDER");
+    } finally {
+      await served.close();
+    }
+  });
+
+  test("Fastify: registering csrf without sessions fails at start-up", async () => {
+    const app = Fastify();
+    await assert.rejects(
+      async () => {
+        await app.register(fastifyCsrf, new CsrfConfig());
+        await app.ready();
+      },
+      (error: { code?: string }) => error.code === "CELLO_ADAPTER_CSRF_ORDER",
+    );
+  });
+
+  test("Hono: session.csrf() before the session middleware throws CELLO_ADAPTER_CSRF_ORDER", async () => {
+    const session = honoSessions(new SessionConfig({ secret: SECRET, secure: false }));
+    const app = new Hono();
+    let seen: unknown;
+    app.use(session.csrf(), session);
+    app.post("/transfer", (c) => c.json({ ok: true }));
+    app.onError((error, c) => {
+      seen = error;
+      return c.json({}, 500);
+    });
+    const served = await listen(createServer(getRequestListener(app.fetch)));
+    try {
+      await celloError(await fetch(`${served.url}/transfer`, { method: "POST" }));
+      assert.equal((seen as { code?: string }).code, "CELLO_ADAPTER_CSRF_ORDER");
+    } finally {
+      await served.close();
+    }
+  });
+});
