@@ -336,3 +336,69 @@ describe("CSRF registered without the adapter's sessions before it", () => {
     }
   });
 });
+
+describe("the request's own origin is the host's view, through its own trust-proxy setting", () => {
+  /** A POST as if a TLS-terminating proxy on loopback forwarded https for the browser page's origin. */
+  const forwarded = (url: string) =>
+    fetch(`${url}/transfer`, {
+      method: "POST",
+      headers: { origin: `https://${new URL(url).host}`, "x-forwarded-proto": "https" },
+    });
+
+  for (const trusted of [false, true]) {
+    test(`Express, trust proxy ${trusted ? "loopback" : "off"}: a forwarded https origin ${trusted ? "passes" : "is refused"}`, async () => {
+      const session = expressSessions(new SessionConfig({ secret: SECRET, secure: false }), { logger: { error: () => {}, warn: () => {} } });
+      const app = express();
+      if (trusted) app.set("trust proxy", "loopback");
+      app.use(session, session.csrf());
+      app.post("/transfer", (_req, res) => void res.json({ ok: true }));
+      const served = await listen(createServer(app));
+      try {
+        const res = await forwarded(served.url);
+        assert.equal(res.status, trusted ? 200 : 403);
+        if (!trusted) assert.equal(((await res.json()) as { code: string }).code, "CELLO_CSRF_ORIGIN_MISMATCH");
+      } finally {
+        await served.close();
+      }
+    });
+
+    test(`Fastify, trustProxy ${trusted ? "127.0.0.1" : "off"}: a forwarded https origin ${trusted ? "passes" : "is refused"}`, async () => {
+      const app = Fastify(trusted ? { trustProxy: "127.0.0.1" } : {});
+      await app.register(fastifySessions, new SessionConfig({ secret: SECRET, secure: false }));
+      await app.register(fastifyCsrf);
+      app.post("/transfer", async () => ({ ok: true }));
+      await app.listen({ port: 0, host: "127.0.0.1" });
+      try {
+        const res = await forwarded(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}`);
+        assert.equal(res.status, trusted ? 200 : 403);
+      } finally {
+        await app.close();
+      }
+    });
+  }
+});
+
+describe("the double-submit cookie a token needed", () => {
+  for (const host of ["express", "fastify", "hono"] as const) {
+    test(`${host}: goes out with Vary: Cookie and without shared caching, only when the token was read`, async () => {
+      const running = await start(host, {});
+      try {
+        const res = await fetch(`${running.url}/token`);
+        const cookies = res.headers.getSetCookie().filter((line) => line.startsWith("_csrf="));
+        assert.equal(cookies.length, 1);
+        assert.match(cookies[0] as string, /HttpOnly/i);
+        assert.match(res.headers.get("vary") ?? "", /Cookie/);
+        assert.match(res.headers.get("cache-control") ?? "", /private|no-store/);
+        // A route that does not read the token sets no CSRF cookie.
+        const plain = await fetch(`${running.url}/api/webhook`, { method: "POST" });
+        assert.equal(plain.status, 200);
+        assert.deepEqual(
+          plain.headers.getSetCookie().filter((line) => line.startsWith("_csrf=")),
+          [],
+        );
+      } finally {
+        await running.close();
+      }
+    });
+  }
+});

@@ -14,7 +14,7 @@
  * it waits for an asynchronous store. A handler that throws commits nothing (an `onError` hook marks
  * the request). A store outage, at load or commit, goes through Fastify's error path as a 503.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyPluginOptions, FastifyReply, FastifyRequest } from "fastify";
 import { CsrfConfig } from "../csrf/config.js";
 import { createCsrfGuard } from "../csrf/index.js";
 import { createError } from "../errors.js";
@@ -136,8 +136,11 @@ export async function sessions(fastify: FastifyInstance, config: SessionConfig):
 // fastify-plugin's markers, without the dependency: the hooks apply to the whole app.
 Object.assign(sessions, { [Symbol.for("skip-override")]: true, [Symbol.for("fastify.display-name")]: "cello-sessions" });
 
-/** Options of the CSRF plugin: a CsrfConfig, or nothing for the defaults. */
-export type FastifyCsrfOptions = CsrfConfig | Record<string, never>;
+/**
+ * Options of the CSRF plugin: a CsrfConfig, or none for the defaults (Fastify then passes `{}`).
+ * Typed as Fastify's own plugin options so that `register(csrf)` without options type-checks.
+ */
+export type FastifyCsrfOptions = CsrfConfig | FastifyPluginOptions;
 
 /**
  * CSRF protection (README "CSRF protection"): `await fastify.register(csrf, new CsrfConfig(...))`
