@@ -23,6 +23,7 @@ import { SessionConfig } from "../session/config.js";
 import { SessionEngine } from "../session/engine.js";
 import { SessionManager } from "../session/manager.js";
 import type { Session } from "../session/session.js";
+import type { SessionSlot } from "../session/session-slot.js";
 import { consoleLogger, failure, requireFramework, writeSessionHeaders, type HeaderAccess } from "./adapter-support.js";
 import { AdapterCsrfRequest, csrfRefusal, writeCsrfHeaders } from "./adapter-csrf.js";
 
@@ -84,16 +85,19 @@ function exception(error: unknown): InstanceType<typeof HTTPException> {
   return new HTTPException(status as 500, { res, message: known.message, cause: error });
 }
 
-function writeHeaders(c: Context, write: (headers: Headers) => void): void {
+/** Runs `write(headers, arg)` on the response's headers (module-level writers: no closure per request). */
+function writeHeaders<T>(c: Context, write: (headers: Headers, arg: T) => void, arg: T): void {
   try {
-    write(c.res.headers);
+    write(c.res.headers, arg);
   } catch (error) {
     // A Response whose headers are immutable (one returned by fetch()): send a copy.
     if (!(error instanceof TypeError)) throw error;
     c.res = new Response(c.res.body, c.res);
-    write(c.res.headers);
+    write(c.res.headers, arg);
   }
 }
+
+const sessionHeaders = (headers: Headers, slot: SessionSlot): void => writeSessionHeaders(access, headers, slot);
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 
@@ -114,7 +118,7 @@ export function sessions(config: SessionConfig, options: HonoSessionsOptions = {
     } catch (error) {
       throw exception(error);
     }
-    writeHeaders(c, (headers) => writeSessionHeaders(access, headers, slot));
+    writeHeaders(c, sessionHeaders, slot);
   };
   const csrf = (csrfConfig?: CsrfConfig): MiddlewareHandler => {
     const guard = createCsrfGuard(csrfConfig, config, options.logger ?? consoleLogger);
@@ -159,7 +163,7 @@ export function sessions(config: SessionConfig, options: HonoSessionsOptions = {
         },
       });
       await next();
-      writeHeaders(c, (headers) => writeCsrfHeaders(access, headers, decided, request));
+      writeHeaders(c, (headers) => writeCsrfHeaders(access, headers, decided, request), undefined);
       return undefined;
     };
   };

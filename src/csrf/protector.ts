@@ -52,9 +52,10 @@ export function csrfRefusalBody(code: RefusalCode): string {
 const signals: FetchSignals = { secFetchSite: undefined, origin: undefined };
 
 /**
- * The checks, host-free apart from cello's Request: {@link CsrfGuard.enter} before the rest of the
- * chain, {@link CsrfGuard.leave} on its Response. Used as a middleware of its own, or folded into the
- * session layer's (src/hosts/app-sessions.ts) when it comes right after it.
+ * The checks, host-free: they read a {@link CsrfRequest}. For cello's App, {@link CsrfGuard.enter}
+ * before the rest of the chain and {@link CsrfGuard.leave} on its Response, as a middleware of its own
+ * or folded into the session layer's (src/hosts/app-sessions.ts) when it comes right after it. For
+ * the adapters (src/adapters/adapter-csrf.ts), {@link CsrfGuard.decide}, the host answering itself.
  */
 export class CsrfGuard {
   readonly #config: CsrfConfig;
