@@ -249,6 +249,12 @@ const registry = {
     showCode: false,
     message: (call: string) => `${call} takes a SessionConfig: new SessionConfig({ secret, ... })`,
   },
+  CELLO_ADAPTER_CSRF_ORDER: {
+    status: 500,
+    base: "Error",
+    showCode: false,
+    message: (call: string) => `${call} found no cello session on the request: register the sessions middleware before it`,
+  },
   CELLO_SESSION_LABEL_INVALID: {
     status: 500,
     base: "TypeError",

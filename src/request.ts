@@ -9,6 +9,7 @@ import { formType, isJsonType, parseJsonBody } from "./http/body.js";
 import { cookieHeader } from "./http/cookie-header.js";
 import { rawHeader, type RequestSource } from "./http/request-source.js";
 import type { Target } from "./http/target.js";
+import type { CsrfSource } from "./csrf/csrf-request.js";
 import { clientView, type ClientView, type TrustedProxies } from "./http/trust-proxy.js";
 import type { Session } from "./session/session.js";
 
@@ -20,11 +21,6 @@ const MULTIPART = "multipart/form-data is not parsed by request.form(); read req
 /** @internal What the session host (src/hosts/app-sessions.ts) binds to a request: the engine's slot. */
 export interface SessionSource {
   session(): Session;
-}
-
-/** @internal What the CSRF middleware binds to a request: issues `request.csrfToken`. */
-export interface CsrfSource {
-  token(request: Request): string;
 }
 
 export class Request {

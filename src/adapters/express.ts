@@ -6,6 +6,7 @@
  * const session = sessions(new SessionConfig({ secret, store }));
  * app.use(session);                       // req.session.get("user_id")
  * await session.manager.destroyAll(user); // log out everywhere (needs userKey)
+ * app.use(express.urlencoded(), session.csrf(new CsrfConfig())); // CSRF; req.csrfToken for forms
  * ```
  *
  * The commit runs exactly once, before the head goes out, however the app ends the response
@@ -22,8 +23,10 @@
  * handler makes every thrown error commit nothing, 4xx included.
  */
 import type { ErrorRequestHandler, NextFunction, Request as ExpressRequest, Response as ExpressResponse, RequestHandler } from "express";
-import { createError } from "../errors.js";
 import type { ServerResponse } from "node:http";
+import type { CsrfConfig } from "../csrf/config.js";
+import { createCsrfGuard } from "../csrf/index.js";
+import { createError } from "../errors.js";
 import { SessionConfig } from "../session/config.js";
 import { SessionEngine } from "../session/engine.js";
 import { SessionManager } from "../session/manager.js";
@@ -40,6 +43,7 @@ import {
   writeSessionHeaders,
   type HeaderAccess,
 } from "./adapter-support.js";
+import { AdapterCsrfRequest, csrfRefusal, parsedBodyText, writeCsrfHeaders } from "./adapter-csrf.js";
 
 requireFramework("cello/express", "express");
 
@@ -49,6 +53,11 @@ declare global {
     interface Request {
       /** The cello session (`cello/express`). */
       session: Session;
+      /**
+       * The CSRF token of this visitor for a hidden `_csrf` field or a meta tag (`cello/express`,
+       * needs `session.csrf()`). Bound to the session; masked afresh per request.
+       */
+      csrfToken: string;
     }
   }
 }
@@ -64,6 +73,13 @@ export interface ExpressSessions extends RequestHandler {
    * error on.
    */
   readonly onError: ErrorRequestHandler;
+  /**
+   * CSRF protection (README "CSRF protection"), after this middleware and after a body parser whose
+   * form the token field may come from: `app.use(express.urlencoded(), session.csrf())`. The request's
+   * own origin is Express's `req.protocol` and `req.host` (its `trust proxy` setting applies). A
+   * refused request is answered 403 JSON and reaches no handler; `req.csrfToken` gives the token.
+   */
+  csrf(config?: CsrfConfig): RequestHandler;
 }
 
 export interface ExpressSessionsOptions {
@@ -116,8 +132,36 @@ export function sessions(config: SessionConfig, options: ExpressSessionsOptions 
     if (slot !== undefined) slot.committed = true;
     next(error);
   };
-  return Object.assign(middleware, { manager: new SessionManager(config), onError });
+  const logger = options.logger ?? consoleLogger;
+  const csrf = (csrfConfig?: CsrfConfig): RequestHandler => {
+    const guard = createCsrfGuard(csrfConfig, config, logger);
+    return (req, res, next) => {
+      if ((req as WithSlot)[SLOT] === undefined) {
+        next(createError("CELLO_ADAPTER_CSRF_ORDER", "session.csrf()"));
+        return;
+      }
+      const request = new AdapterCsrfRequest(
+        { method: req.method, url: req.originalUrl, rawHeaders: req.rawHeaders, protocol: req.protocol, host: req.host, ip: req.ip },
+        () => req.session,
+        () => parsedBodyText(req.body),
+      );
+      const decided = guard.decide(request);
+      if (typeof decided === "string") {
+        const refusal = csrfRefusal(decided);
+        res.status(refusal.status).set(refusal.headers).send(refusal.body);
+        return;
+      }
+      Object.defineProperty(req, "csrfToken", { get: () => request.csrfToken, configurable: true, enumerable: true });
+      (res as WithFinish)[FINISH] = () => writeCsrfHeaders(access, res, decided, request);
+      next();
+    };
+  };
+  return Object.assign(middleware, { manager: new SessionManager(config), onError, csrf });
 }
+
+/** Headers a later middleware (CSRF) adds just before the head goes out, called by {@link hold}. */
+const FINISH = Symbol("cello.beforeHead");
+type WithFinish = ServerResponse & { [FINISH]?: () => void };
 
 /** The request's engine slot, on a symbol so that nothing public reaches it. */
 const SLOT = Symbol("cello.sessionSlot");
@@ -185,7 +229,10 @@ function hold(engine: SessionEngine, slot: SessionSlot, res: ServerResponse, log
 
   /** Runs `fn` now, holds it while the commit is pending, or drops it once the adapter answered. */
   const gate = (fn: (...args: unknown[]) => unknown, args: unknown[], held: unknown): unknown => {
-    if (state === NOT_COMMITTED) commit();
+    if (state === NOT_COMMITTED) {
+      (res as WithFinish)[FINISH]?.();
+      commit();
+    }
     if (state === PASS) return fn.apply(res, args);
     if (state === PENDING) (queue as Call[]).push([fn, args]);
     return held;

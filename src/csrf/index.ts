@@ -1,4 +1,4 @@
-/** Wires `app.enableCsrf(config)`: picks the key material and builds the guard. */
+/** Wires `app.enableCsrf(config)` and the adapters' CSRF middleware: picks the key material and builds the guard. */
 import { randomBytes } from "node:crypto";
 import type { Logger } from "../logger.js";
 import type { SessionConfig } from "../session/config.js";

@@ -23,17 +23,23 @@ import { appendVary } from "../http/vary.js";
 import type { Request } from "../request.js";
 import { Response } from "../response.js";
 import type { CsrfConfig } from "./config.js";
+import type { CsrfRequest } from "./csrf-request.js";
 import { rawHeader, readSignals, type FetchSignals } from "./origin-check.js";
 import type { CsrfTokens } from "./tokens.js";
 import { WarningLimiter } from "./warning-limiter.js";
 
-type RefusalCode = Extract<ErrorCode, `CELLO_CSRF_${string}`>;
+/** Why a request was refused: the `code` of the 403 body. */
+export type CsrfRefusalCode = Extract<ErrorCode, `CELLO_CSRF_${string}`>;
+type RefusalCode = CsrfRefusalCode;
 
 const JSON_TYPE = "application/json; charset=utf-8";
-const VARY = "Origin, Sec-Fetch-Site";
+/** The fields an outcome that depended on the browser's signals varies on. */
+export const CSRF_VARY = "Origin, Sec-Fetch-Site";
+const VARY = CSRF_VARY;
 /** Refusal bodies, built once per code. */
 const BODIES = new Map<string, string>();
-function body(code: RefusalCode): string {
+/** The 403 body of a refusal, `{"error":"CSRF token validation failed","code":...}`, built once per code. */
+export function csrfRefusalBody(code: RefusalCode): string {
   let text = BODIES.get(code);
   if (text === undefined) {
     text = JSON.stringify({ error: createError(code).message, code });
@@ -46,9 +52,10 @@ function body(code: RefusalCode): string {
 const signals: FetchSignals = { secFetchSite: undefined, origin: undefined };
 
 /**
- * The checks, host-free apart from cello's Request: {@link CsrfGuard.enter} before the rest of the
- * chain, {@link CsrfGuard.leave} on its Response. Used as a middleware of its own, or folded into the
- * session layer's (src/hosts/app-sessions.ts) when it comes right after it.
+ * The checks, host-free: they read a {@link CsrfRequest}. For cello's App, {@link CsrfGuard.enter}
+ * before the rest of the chain and {@link CsrfGuard.leave} on its Response, as a middleware of its own
+ * or folded into the session layer's (src/hosts/app-sessions.ts) when it comes right after it. For
+ * the adapters (src/adapters/adapter-csrf.ts), {@link CsrfGuard.decide}, the host answering itself.
  */
 export class CsrfGuard {
   readonly #config: CsrfConfig;
@@ -79,15 +86,26 @@ export class CsrfGuard {
    * the session is bound: a session-bound token verifies against it.
    */
   enter(request: Request): Response | boolean {
+    const decided = this.decide(request);
+    if (typeof decided === "boolean") return decided;
+    const refusal = new Response(csrfRefusalBody(decided), 403, JSON_TYPE);
+    appendVary(refusal, VARY);
+    return refusal;
+  }
+
+  /**
+   * {@link enter} without cello's Response, for the adapters: the code to refuse with (answer 403
+   * {@link csrfRefusalBody} with `Vary: Origin, Sec-Fetch-Site`), or whether the outcome depended
+   * on the headers (then add that Vary). Binds the token issuer, logs a refusal (a `reportOnly`
+   * one too, which then passes).
+   */
+  decide(request: CsrfRequest): RefusalCode | boolean {
     request.bindCsrf(this.#tokens);
     if (this.#safe.has(request.method) || (this.#exempting && this.#isExempt(request.path))) return false;
     const code = this.#check(request);
     if (code === null) return true;
     this.#refuse(request, code);
-    if (this.#config.reportOnly) return true;
-    const refusal = new Response(body(code), 403, JSON_TYPE);
-    appendVary(refusal, VARY);
-    return refusal;
+    return this.#config.reportOnly ? true : code;
   }
 
   /**
@@ -112,7 +130,7 @@ export class CsrfGuard {
   }
 
   /** The refusal code for an unsafe request, or null when it passes. */
-  #check(request: Request): RefusalCode | null {
+  #check(request: CsrfRequest): RefusalCode | null {
     readSignals(request.source, signals);
     const { secFetchSite, origin } = signals;
     if (secFetchSite !== undefined) {
@@ -128,7 +146,7 @@ export class CsrfGuard {
     return this.#tokens.verify(request, token) ? null : "CELLO_CSRF_TOKEN_INVALID";
   }
 
-  #refuse(request: Request, code: RefusalCode): void {
+  #refuse(request: CsrfRequest, code: RefusalCode): void {
     // `signals` still holds this request's headers: nothing ran in between.
     const { secFetchSite, origin } = signals;
     const reportOnly = this.#config.reportOnly;
@@ -158,7 +176,7 @@ export function csrfMiddleware(guard: CsrfGuard): Middleware {
 }
 
 /** The token field of an urlencoded body (multipart bodies are not parsed by cello). */
-function formField(request: Request, field: string): string | undefined {
+function formField(request: CsrfRequest, field: string): string | undefined {
   const type = rawHeader(request.source, "content-type");
   if (type === undefined || !/^application\/x-www-form-urlencoded\s*(;|$)/i.test(type)) return undefined;
   return new URLSearchParams(request.text()).get(field) ?? undefined;

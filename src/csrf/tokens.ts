@@ -20,7 +20,7 @@ import { readRawCookies, serializeCookie } from "../cookie/cookie.js";
 import { deriveKeys } from "../cookie/keys.js";
 import { Signer } from "../cookie/signer.js";
 import { cookieHeader } from "../http/cookie-header.js";
-import type { CsrfSource, Request } from "../request.js";
+import type { CsrfRequest, CsrfSource } from "./csrf-request.js";
 import type { CsrfConfig } from "./config.js";
 
 /** Key-derivation labels: one purpose, one key. */
@@ -56,7 +56,7 @@ export class CsrfTokens implements CsrfSource {
   }
 
   /** Issues `request.csrfToken`: bound to the live session, or else to the double-submit cookie. */
-  token(request: Request): string {
+  token(request: CsrfRequest): string {
     const sessionId = this.#sessionIdForIssue(request);
     if (sessionId !== undefined) return mask(this.#bind(this.#keys[0] as Buffer, "s", sessionId));
     const https = request.protocol === "https";
@@ -70,7 +70,7 @@ export class CsrfTokens implements CsrfSource {
   }
 
   /** Whether `token` verifies for this request's live session or its double-submit cookie. */
-  verify(request: Request, token: string): boolean {
+  verify(request: CsrfRequest, token: string): boolean {
     if (token.length !== TOKEN_LENGTH || !BASE64URL.test(token)) return false;
     const bytes = Buffer.from(token, "base64url");
     if (bytes.length !== SECRET_BYTES * 2) return false;
@@ -94,7 +94,7 @@ export class CsrfTokens implements CsrfSource {
   }
 
   /** The session ID of a session that was loaded live and is still the request's session. */
-  #liveSessionId(request: Request): string | undefined {
+  #liveSessionId(request: CsrfRequest): string | undefined {
     if (!this.#sessions) return undefined;
     const session = request.session;
     return session.isNew ? undefined : session.id;
@@ -104,7 +104,7 @@ export class CsrfTokens implements CsrfSource {
    * For issuing: a live session, or a new one this request is saving (a login that regenerated and
    * set data). A session that will not be saved (new and empty, or destroyed) has no usable ID.
    */
-  #sessionIdForIssue(request: Request): string | undefined {
+  #sessionIdForIssue(request: CsrfRequest): string | undefined {
     if (!this.#sessions) return undefined;
     const session = request.session;
     if (!session.isNew) return session.id;
@@ -116,7 +116,7 @@ export class CsrfTokens implements CsrfSource {
    * cookie, the first value that verifies wins (at most 8 tried): a same-named cookie planted by a
    * sibling subdomain is sent first and must not shadow the real one.
    */
-  #cookieNonce(request: Request, name: string): string | undefined {
+  #cookieNonce(request: CsrfRequest, name: string): string | undefined {
     const raws = readRawCookies(cookieHeader(request.source), name);
     for (let i = 0; i < raws.length && i < 8; i++) {
       const unsigned = this.#signer.unsign(name, raws[i] as string);

@@ -205,7 +205,7 @@ function forwardedView(req: RequestSource, proxies: TrustedProxies, peer: IpByte
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 /** Lower-case, the scheme's default port dropped: what a browser puts in `Origin` (RFC 6454 §6.2). */
-function normalizeHost(host: string, protocol: "http" | "https"): string {
+export function normalizeHost(host: string, protocol: "http" | "https"): string {
   if (!HOST.test(host)) return "";
   const lower = host.toLowerCase();
   const defaultPort = protocol === "https" ? ":443" : ":80";
