@@ -11,6 +11,7 @@ import { test } from "node:test";
 import { CookieStore, CsrfConfig, MemoryStore, SessionConfig } from "../src/index.js";
 import { SessionEngine } from "../src/session/engine.js";
 import { storeKey } from "../src/session/session-id.js";
+import type { SessionSlot } from "../src/session/session-slot.js";
 import { OLD_SECRET, SECRET } from "./helpers/session-app.js";
 
 const noCheck = (): void => undefined;
@@ -38,6 +39,23 @@ test("the engine alone: a header in, a Session out, a Set-Cookie back; the loade
   assert.ok(!(forged instanceof Promise));
   assert.equal(forged.live, false);
   assert.equal(forged.error, undefined, "a bad cookie is no session, never an error");
+});
+
+test("a cookie that ends like a verified one but differs before is verified in full, and refused", () => {
+  const engine = new SessionEngine(new SessionConfig({ secret: SECRET, store: new MemoryStore() }));
+  const fresh = engine.load(undefined) as SessionSlot;
+  fresh.session().set("user_id", "42");
+  engine.commit(fresh, null, noCheck);
+  const valid = pair(fresh.setCookie).slice("session_id=".length);
+  assert.equal((engine.load(`session_id=${valid}`) as SessionSlot).live, true, "the valid cookie loads (and is now cached)");
+  const flip = (text: string, at: number) => `${text.slice(0, at)}${text[at] === "A" ? "B" : "A"}${text.slice(at + 1)}`;
+  // The same last 20 characters (MAC), a different ID; then the same ID and tail, a different MAC start.
+  for (const forged of [flip(valid, 0), flip(valid, valid.length - 30)]) {
+    assert.notEqual(forged, valid);
+    assert.equal(forged.slice(-20), valid.slice(-20));
+    assert.equal((engine.load(`session_id=${forged}`) as SessionSlot).live, false, forged);
+  }
+  assert.equal((engine.load(`session_id=${valid}`) as SessionSlot).live, true, "the valid cookie still loads");
 });
 
 test("the engine alone: an older secret's cookie is loaded as rotated and re-issued; the sendable check runs only for writes", () => {

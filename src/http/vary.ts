@@ -46,9 +46,14 @@ function merge(current: string, names: string): string {
 
 /** Appends `names` (comma-separated) to the response's Vary, skipping any already listed; `*` covers all. */
 export function appendVary(response: Response, names: string): void {
-  const current = response.getHeader("vary");
+  // The record itself, under the lower-case name: getHeader/setHeader would lower-case "vary" twice
+  // on every request that reads its session. Measured (a new Response plus appendVary(response,
+  // "Cookie"), isolated loop under callgrind, node --single-threaded, 40,000 vs 200,000 calls after
+  // 20,000 warm-up): 1,224 → 991 instructions per call.
+  const headers = response.rawHeaders();
+  const current = headers["vary"];
   if (current === undefined) {
-    response.setHeader("vary", names);
+    headers["vary"] = names;
     return;
   }
   const text = typeof current === "string" ? current : current.join(", ");
