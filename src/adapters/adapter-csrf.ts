@@ -47,8 +47,12 @@ export class AdapterCsrfRequest implements CsrfRequest {
   constructor(facts: HostFacts, session: () => CsrfSession, text: () => string) {
     this.method = facts.method.toUpperCase();
     const target = parseTarget(this.method, facts.url);
-    // A target cello would refuse has no canonical path: it matches no exemption (fails closed).
-    this.path = target instanceof Error ? "" : target.path;
+    // A target cello would refuse has no canonical path: it matches no exemption (fails closed). The
+    // host routes on its own view of the path, not cello's: where canonicalising changed it
+    // (`/api/%77ebhook` is `/api/webhook` to cello, another route to Express), the raw path is
+    // kept, so an exemption never covers a request the host sends to a different handler.
+    const raw = facts.url.split("?", 1)[0] as string;
+    this.path = target instanceof Error ? "" : target.path === raw ? target.path : raw;
     this.source = { rawHeaders: facts.rawHeaders };
     this.protocol = facts.protocol === "https" ? "https" : "http";
     this.host = normalizeHost(facts.host ?? "", this.protocol);
