@@ -1,6 +1,7 @@
 /**
  * CSRF protection through the adapters (README "CSRF protection", issue 11: the CSRF regression
- * tests run through each host): one table of cases, run against cello's App and against Express,
+ * tests run through each host): one table of cases, run against cello's App (over node:http and
+ * through `app.fetch`) and against Express,
  * Fastify and Hono over real sockets, each with cello sessions and the same CsrfConfig. Rule 1
  * safe methods, rule 2 Sec-Fetch-Site, rule 3 Origin, rule 4 tokens (requireToken: session-bound,
  * from another session, after regenerate, from a form field, the double-submit cookie before
@@ -21,7 +22,7 @@ import { sessions as honoSessions } from "../src/adapters/hono.js";
 import { CookieJar } from "./helpers/http.js";
 import { SECRET } from "./helpers/session-app.js";
 
-const HOSTS = ["app", "express", "fastify", "hono"] as const;
+const HOSTS = ["app", "fetch", "express", "fastify", "hono"] as const;
 type Host = (typeof HOSTS)[number];
 
 interface Running {
@@ -54,7 +55,7 @@ async function start(host: Host, options: CsrfOptions): Promise<Running> {
   };
   const hook = () => ({ hook: true });
 
-  if (host === "app") {
+  if (host === "app" || host === "fetch") {
     const app = new App({ logger });
     app.enableSessions(config);
     app.enableCsrf(csrfConfig);
@@ -67,6 +68,8 @@ async function start(host: Host, options: CsrfOptions): Promise<Running> {
       return { token: req.csrfToken };
     });
     for (const path of ["/api/webhook", "/api/webhook2", "/hooks/{name}"]) app.post(path, hook);
+    // The same App served through `app.fetch` behind a real socket (@hono/node-server's fetch listener).
+    if (host === "fetch") return { ...(await listen(createServer(getRequestListener((request) => app.fetch(request))))), effects, warnings };
     const running = await app.listen({ port: 0, host: "127.0.0.1" });
     return { url: running.url, effects, warnings, close: () => running.close() };
   }
@@ -224,9 +227,9 @@ for (const host of HOSTS) {
         await passed(go("POST", "/api/webhook", { "sec-fetch-site": "cross-site" }), false);
         await passed(go("POST", "/hooks/github", { "sec-fetch-site": "cross-site" }), false);
         await refused(running, go("POST", "/api/webhook2", { "sec-fetch-site": "cross-site" }), "CELLO_CSRF_CROSS_ORIGIN");
-        // An encoded unreserved character: cello's App routes and exempts the canonical /api/webhook;
-        // the frameworks route the raw path elsewhere, so there it must not be exempt.
-        if (host !== "app") await refused(running, go("POST", "/api/%77ebhook", { "sec-fetch-site": "cross-site" }), "CELLO_CSRF_CROSS_ORIGIN");
+        // An encoded unreserved character: cello's App (over node:http or fetch) routes and exempts the
+        // canonical /api/webhook; the frameworks route the raw path elsewhere, so there it must not be exempt.
+        if (host !== "app" && host !== "fetch") await refused(running, go("POST", "/api/%77ebhook", { "sec-fetch-site": "cross-site" }), "CELLO_CSRF_CROSS_ORIGIN");
       });
     });
 

@@ -20,6 +20,8 @@ export const MAX_JSON_DEPTH = 64;
  * nested deeper than {@link MAX_JSON_DEPTH}.
  */
 export function toJsonText(key: string, value: unknown): string {
+  // The common case, a string (an ID, a name, a role), needs no walk and no ancestor list.
+  if (typeof value === "string") return JSON.stringify(value);
   assertJson(key, value, [], "value");
   return JSON.stringify(value);
 }

@@ -18,6 +18,11 @@ export class SessionSlot implements LoadedSession {
   key: string | undefined = undefined;
   /** The cookie verified under an older secret: re-issue it under the current one. */
   rotated = false;
+  /**
+   * The loaded session's cookie value when it verified under the current secret (server-side
+   * stores): re-sent as it is while the session keeps its ID, instead of being signed again.
+   */
+  signed: string | undefined = undefined;
   /** The store failed while loading: the session cannot be used (503 on access). */
   error: unknown = undefined;
   /** The Session, once the request asked for it. */

@@ -6,6 +6,7 @@ import { createError } from "../errors.js";
 import { toJsonText, type JsonValue } from "./json-value.js";
 import { newSessionId } from "./session-id.js";
 import { checkLabel, LABEL_KEY } from "./metadata.js";
+import { mapOf } from "./records.js";
 
 /**
  * The shape of session data. Empty by default (any key, any JSON value); an app declares its own once:
@@ -333,7 +334,7 @@ export class Session {
   }
 
   #writable(): Map<string, string> {
-    return (this.#texts ??= new Map(Object.entries(this.#base)));
+    return (this.#texts ??= mapOf(this.#base));
   }
 
   /** The change log, created on the first change (most requests only read). */

@@ -10,6 +10,7 @@ import type { SessionCookieWriter } from "../session-cookie.js";
 import type { SessionSlot } from "../session-slot.js";
 import { CookieCodec, type CookiePayload, type CookieStore } from "../stores/cookie-store.js";
 import type { SessionBackend } from "./backend.js";
+import { recordOf } from "../records.js";
 
 /** Cookie values larger than this are verified every time rather than cached (bounds memory). */
 const MAX_CACHED_COOKIE = 1024;
@@ -53,7 +54,7 @@ export class CookieBackend implements SessionBackend {
     if (!isModified(c) && !shouldTouch(this.#config, c, now) && !slot.rotated) return;
     const createdAt = c.createdAt ?? now;
     const expiresAt = expiryFrom(this.#config, createdAt, now);
-    const value = this.#codec.encode(this.#config.cookieName, { id: c.id, data: Object.fromEntries(c.data), createdAt, expiresAt });
+    const value = this.#codec.encode(this.#config.cookieName, { id: c.id, data: recordOf(c.data), createdAt, expiresAt });
     slot.setCookie = this.#cookie.set(value, expiresAt, now);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { createError } from "../../errors.js";
 import type { NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord, SessionStore } from "../store.js";
+import { copyRecord } from "../records.js";
 
 export interface MemoryStoreOptions {
   /**
@@ -141,8 +142,7 @@ export class MemoryStore implements SessionStore {
   update(key: string, patch: SessionPatch): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined || entry.expiresAt <= patch.seenAt) return false;
-    const data = Object.create(null) as Record<string, string>;
-    if (!patch.clear) Object.assign(data, entry.data);
+    const data = patch.clear ? (Object.create(null) as Record<string, string>) : copyRecord(entry.data);
     for (const name of patch.delete) delete data[name];
     for (const name of Object.keys(patch.set)) data[name] = patch.set[name] as string;
     entry.data = data;
@@ -259,7 +259,7 @@ export class MemoryStore implements SessionStore {
   #insert(key: string, session: NewSession, lastSeenAt: number): void {
     this.#makeRoom();
     const entry: Entry = {
-      data: Object.assign(Object.create(null) as Record<string, string>, session.data),
+      data: copyRecord(session.data),
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
       lastSeenAt,
