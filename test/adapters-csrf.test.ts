@@ -229,7 +229,8 @@ for (const host of HOSTS) {
         await refused(running, go("POST", "/api/webhook2", { "sec-fetch-site": "cross-site" }), "CELLO_CSRF_CROSS_ORIGIN");
         // An encoded unreserved character: cello's App (over node:http or fetch) routes and exempts the
         // canonical /api/webhook; the frameworks route the raw path elsewhere, so there it must not be exempt.
-        if (host !== "app" && host !== "fetch") await refused(running, go("POST", "/api/%77ebhook", { "sec-fetch-site": "cross-site" }), "CELLO_CSRF_CROSS_ORIGIN");
+        if (host !== "app" && host !== "fetch")
+          await refused(running, go("POST", "/api/%77ebhook", { "sec-fetch-site": "cross-site" }), "CELLO_CSRF_CROSS_ORIGIN");
       });
     });
 
