@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { CookieStore, MemoryStore } from "../src/index.js";
+import { checkSize, sessionBytes } from "../src/session/commit-rules.js";
+import type { SessionConfig } from "../src/session/config.js";
 import { client } from "./helpers/http.js";
 import { sessionApp, type SessionApp } from "./helpers/session-app.js";
 
@@ -69,3 +71,29 @@ for (const [name, makeStore] of [
     });
   });
 }
+
+describe("maxSessionSize", () => {
+  // checkSize skips the exact UTF-8 count when 3 bytes a UTF-16 unit already fit: it must refuse
+  // exactly the sessions whose exact size is over the limit, whatever their characters.
+  test("checkSize refuses exactly the sessions over the limit, in UTF-8 bytes", () => {
+    const unit = fc.oneof(fc.constantFrom("a", "é", "€", "😀", "\ud800", "\udfff"), fc.string({ unit: "binary", maxLength: 1 }));
+    const text = fc.array(unit, { maxLength: 40 }).map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, text), { maxLength: 6 }), fc.integer({ min: -40, max: 40 }), (pairs, delta) => {
+        const data = new Map(pairs);
+        const changes = { data } as unknown as Parameters<typeof checkSize>[1];
+        const exact = sessionBytes(changes);
+        const limit = Math.max(1, exact + delta);
+        let refused = false;
+        try {
+          checkSize({ maxSessionSize: limit } as SessionConfig, changes);
+        } catch (error) {
+          assert.equal((error as { code?: string }).code, "CELLO_SESSION_TOO_LARGE");
+          refused = true;
+        }
+        assert.equal(refused, exact > limit, `${exact} bytes against a limit of ${limit}`);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

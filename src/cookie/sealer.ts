@@ -5,7 +5,7 @@
  * data, so a sealed value moved to another cookie name fails to open. A fresh random 96-bit IV per
  * seal keeps (key, IV) pairs unique far beyond any realistic cookie count (SP 800-38D §8.3).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes, type KeyObject } from "node:crypto";
 import { deriveKeys } from "./keys.js";
 
 const IV_BYTES = 12;
@@ -19,7 +19,7 @@ export interface Opened {
 }
 
 export class Sealer {
-  readonly #keys: Buffer[];
+  readonly #keys: KeyObject[];
 
   constructor(secrets: readonly Uint8Array[], purpose: string) {
     this.#keys = deriveKeys(secrets, purpose);
@@ -27,7 +27,7 @@ export class Sealer {
 
   seal(name: string, plaintext: string): string {
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv("aes-256-gcm", this.#keys[0] as Buffer, iv);
+    const cipher = createCipheriv("aes-256-gcm", this.#keys[0] as KeyObject, iv);
     cipher.setAAD(Buffer.from(name, "latin1"));
     const body = Buffer.concat([cipher.update(plaintext, "utf8"), cipher.final()]);
     return Buffer.concat([iv, body, cipher.getAuthTag()]).toString("base64url");
@@ -43,7 +43,7 @@ export class Sealer {
     const body = bytes.subarray(IV_BYTES, bytes.length - TAG_BYTES);
     for (let i = 0; i < this.#keys.length; i++) {
       try {
-        const decipher = createDecipheriv("aes-256-gcm", this.#keys[i] as Buffer, iv, { authTagLength: TAG_BYTES });
+        const decipher = createDecipheriv("aes-256-gcm", this.#keys[i] as KeyObject, iv, { authTagLength: TAG_BYTES });
         decipher.setAAD(Buffer.from(name, "latin1"));
         decipher.setAuthTag(tag);
         const plaintext = Buffer.concat([decipher.update(body), decipher.final()]).toString("utf8");

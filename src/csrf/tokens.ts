@@ -15,7 +15,7 @@
  * side channel on an HTTPS response (BREACH) cannot recover it byte by byte. Verification is
  * constant-time (timingSafeEqual) against every accepted binding and secret.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
 import { readRawCookies, serializeCookie } from "../cookie/cookie.js";
 import { deriveKeys } from "../cookie/keys.js";
 import { Signer } from "../cookie/signer.js";
@@ -33,7 +33,7 @@ const TOKEN_LENGTH = 86;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 export class CsrfTokens implements CsrfSource {
-  readonly #keys: Buffer[];
+  readonly #keys: KeyObject[];
   readonly #signer: Signer;
   readonly #sessions: boolean;
   readonly #plainName: string;
@@ -58,7 +58,7 @@ export class CsrfTokens implements CsrfSource {
   /** Issues `request.csrfToken`: bound to the live session, or else to the double-submit cookie. */
   token(request: CsrfRequest): string {
     const sessionId = this.#sessionIdForIssue(request);
-    if (sessionId !== undefined) return mask(this.#bind(this.#keys[0] as Buffer, "s", sessionId));
+    if (sessionId !== undefined) return mask(this.#bind(this.#keys[0] as KeyObject, "s", sessionId));
     const https = request.protocol === "https";
     const name = https ? this.#hostName : this.#plainName;
     let nonce = this.#cookieNonce(request, name);
@@ -66,7 +66,7 @@ export class CsrfTokens implements CsrfSource {
       nonce = randomBytes(SECRET_BYTES).toString("base64url");
       request.csrfSetCookie = `${name}=${this.#signer.sign(name, nonce)}${https ? this.#hostAttributes : this.#plainAttributes}`;
     }
-    return mask(this.#bind(this.#keys[0] as Buffer, "c", nonce));
+    return mask(this.#bind(this.#keys[0] as KeyObject, "c", nonce));
   }
 
   /** Whether `token` verifies for this request's live session or its double-submit cookie. */
@@ -89,7 +89,7 @@ export class CsrfTokens implements CsrfSource {
   }
 
   /** HMAC over the kind ("s" session, "c" cookie) and the bound value: the two can never collide. */
-  #bind(key: Buffer, kind: "s" | "c", value: string): Buffer {
+  #bind(key: KeyObject, kind: "s" | "c", value: string): Buffer {
     return createHmac("sha256", key).update(kind).update("\u0000").update(value).digest();
   }
 

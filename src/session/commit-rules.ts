@@ -47,7 +47,19 @@ export function sessionBytes(c: SessionChanges): number {
   return bytes;
 }
 
+/**
+ * At most {@link sessionBytes}: a UTF-16 code unit never takes more than 3 bytes of UTF-8 (a
+ * surrogate pair is 2 units for 4 bytes, a lone surrogate becomes the 3-byte U+FFFD).
+ */
+function sessionBytesAtMost(c: SessionChanges): number {
+  let units = 0;
+  for (const [key, text] of c.data) units += key.length + text.length;
+  return 2 + 3 * units + 4 * c.data.size;
+}
+
 export function checkSize(config: SessionConfig, c: SessionChanges): void {
+  // The usual session is far below the limit even at 3 bytes a unit: no exact count needed.
+  if (sessionBytesAtMost(c) <= config.maxSessionSize) return;
   const bytes = sessionBytes(c);
   if (bytes > config.maxSessionSize) throw createError("CELLO_SESSION_TOO_LARGE", bytes, config.maxSessionSize);
 }

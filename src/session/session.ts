@@ -65,6 +65,22 @@ export type SessionObject = Declared extends false ? Record<string, JsonValue> :
  */
 const RESERVED = "\u001f";
 const FLASH = `${RESERVED}flash:`;
+/** The flash keys built so far, by key (see {@link flashKeyOf}); bounded, as keys may come from input. */
+const flashKeys = new Map<string, string>();
+const MAX_FLASH_KEYS = 1024;
+
+/**
+ * `FLASH + key`, built once per key: every `get()` looks for a flash message first, and a fresh
+ * concatenation is a new string that the record lookup must flatten and hash every time.
+ */
+function flashKeyOf(key: string): string {
+  let flashKey = flashKeys.get(key);
+  if (flashKey === undefined) {
+    flashKey = FLASH + key;
+    if (flashKeys.size < MAX_FLASH_KEYS) flashKeys.set(key, flashKey);
+  }
+  return flashKey;
+}
 /** Marks a key deleted in the change log. */
 const DELETED = null;
 
@@ -148,7 +164,7 @@ export class Session {
   /** The value under `key`, or undefined. A flash message is returned once and then removed. */
   get<K extends SessionKey>(key: K): SessionValue<K> | undefined {
     this.#accessed = true;
-    const flashKey = FLASH + key;
+    const flashKey = flashKeyOf(key);
     const flashed = this.#text(flashKey);
     if (flashed !== undefined && this.#flashedNow?.has(key) !== true) {
       this.#remove(flashKey);

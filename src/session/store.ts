@@ -61,7 +61,11 @@ export interface SessionMeta {
   label?: string;
 }
 
-/** A new session, for {@link SessionStore.create}. */
+/**
+ * A new session, for {@link SessionStore.create} and {@link SessionStore.regenerate}. Its `data` is
+ * a fresh null-prototype record that the framework never touches after the call, so a store may keep
+ * it as it is.
+ */
 export interface NewSession extends SessionRecord {
   /** The user it belongs to (`userKey`), if any. */
   user?: string;

@@ -108,7 +108,8 @@ export class StoreBackend implements SessionBackend {
       const createdAt = c.createdAt ?? now;
       const expiresAt = expiryFrom(config, createdAt, now);
       const user = userOf(config, c);
-      const session: NewSession = { data: recordOf(c.data), createdAt, expiresAt, ...(user !== null && { user }) };
+      const session: NewSession = { data: recordOf(c.data), createdAt, expiresAt };
+      if (user !== null) session.user = user;
       if (slot.client !== undefined) session.meta = sessionMeta(slot.client(), c.data);
       if (oldKey === undefined) {
         return after(

