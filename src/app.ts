@@ -40,6 +40,7 @@ import { markRequestFailed, SYNC_CAPABLE, type Middleware, type Next, type SyncC
 import type { Logger } from "./logger.js";
 import type { ListenOptions, RunningServer } from "./server.js";
 import { isClusterWorker, runWorkers, workerCount, type RunningCluster, type WorkersOption } from "./workers.js";
+import { NullRecord } from "./null-record.js";
 
 /** A route handler: returns a plain object or array (JSON), a string (text), a Response, or nothing (204). */
 export type Handler = (request: Request) => HandlerResult | Promise<HandlerResult>;
@@ -348,7 +349,7 @@ export class App {
       this.#send(host, out, this.#notFound(target.path), input.method === "HEAD");
       return;
     }
-    const request = new Request(input, target, Object.create(null) as Record<string, string>, undefined, this.#proxies);
+    const request = new Request(input, target, new NullRecord(), undefined, this.#proxies);
     this.#dispatch(host, out, request, this.#answerMiss);
   }
 

@@ -6,6 +6,7 @@
 import { serializeCookie, type CookieOptions } from "./cookie/cookie.js";
 import { createError } from "./errors.js";
 import type { StreamBody } from "./http/stream.js";
+import { NullRecord } from "./null-record.js";
 
 /** A header value as it goes on the wire; arrays become repeated headers (e.g. Set-Cookie). */
 export type HeaderValue = string | readonly string[];
@@ -40,7 +41,7 @@ export class Response {
 
   constructor(body: ResponseBody = null, init?: ResponseInit, contentType?: string) {
     this.body = body;
-    this.#headers = Object.create(null) as Record<string, string | string[]>;
+    this.#headers = new NullRecord<string | string[]>();
     if (init === undefined) {
       // The common case (a handler returned data): nothing to check.
       this.status = 200;

@@ -262,7 +262,36 @@ export function sessionStoreSuite(
       assert.equal((await client(onlyNew.served, stale).request("GET", "/me")).status, 401, "old-secret cookies die once the old secret is dropped");
     });
 
+    test("rotation: a write to a session whose cookie has an older secret re-issues it under the first", async () => {
+      const subject = await make();
+      made.push(subject);
+      const old = await newApp({ secret: OLD_SECRET }, subject);
+      const c = client(old.served);
+      await c.request("POST", "/login");
+      const oldCookie = c.jar.cookies.get("session_id") as string;
+      const rotated = await newApp({ secret: [SECRET, OLD_SECRET] }, subject);
+      const r = client(rotated.served, c.jar);
+      const write = await r.request("POST", "/set/a", { value: "A" });
+      assert.equal(write.status, 200);
+      assert.equal(write.setCookies.length, 1);
+      assert.notEqual(r.jar.cookies.get("session_id"), oldCookie, "never the old-secret cookie sent back");
+      const onlyNew = client((await newApp({ secret: SECRET }, subject)).served, r.jar);
+      const peek = await onlyNew.request("GET", "/peek");
+      assert.equal(peek.json.data.a, "A", "the re-issued cookie verifies under the new secret alone");
+    });
+
     if (serverSide) {
+      test("a write re-sends the session's own cookie, with a fresh expiry", async () => {
+        const c = s.client();
+        await c.request("POST", "/login");
+        const cookie = c.jar.cookies.get("session_id") as string;
+        const write = await c.request("POST", "/set/a", { value: "A" });
+        assert.equal(write.setCookies.length, 1);
+        assert.match(write.setCookies[0] as string, /Max-Age=86400/);
+        assert.equal(c.jar.cookies.get("session_id"), cookie, "same ID, same signature");
+        assert.equal((await c.request("GET", "/peek")).json.data.a, "A");
+      });
+
       test("parallel requests writing different keys both land", async () => {
         const c = s.client();
         await c.request("POST", "/login");

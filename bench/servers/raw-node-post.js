@@ -3,13 +3,34 @@
 //   argv[3] = "login-wire": also sends what a login response carries on the wire (a Set-Cookie of
 //   the same length as cello's session cookie, Cache-Control: no-store, Vary: Cookie), with no
 //   session work at all: no random ID, no signature, no store. The ceiling for any session library.
-import { randomBytes } from "node:crypto";
+//   argv[3] = "login-crypto": the same, plus the cryptography a login of a signed server-side session
+//   must do, as cello does it: a 256-bit ID from the CSPRNG (drawn in blocks of 256), its SHA-256 as
+//   the store key, and an HMAC-SHA256 of the cookie with a key built once. Nothing is stored. The
+//   floor under a cello login (issue 13's proposed re-basing).
+import * as crypto from "node:crypto";
 import { createServer } from "node:http";
 
+const { createHmac, createSecretKey, randomBytes } = crypto;
 const port = Number(process.argv[2]);
-const loginWire = process.argv[3] === "login-wire";
+const mode = process.argv[3];
 // A fixed value: producing a fresh one per response is exactly the session work left out here.
-const cookie = `session_id=${randomBytes(32).toString("base64url")}.${randomBytes(32).toString("base64url")}`;
+const fixedCookie = `session_id=${randomBytes(32).toString("base64url")}.${randomBytes(32).toString("base64url")}`;
+const key = createSecretKey(randomBytes(32));
+let pool = Buffer.alloc(0);
+let offset = 0;
+
+function loginCookie() {
+  if (mode !== "login-crypto") return fixedCookie;
+  if (offset >= pool.length) {
+    pool = randomBytes(32 * 256);
+    offset = 0;
+  }
+  const id = pool.toString("base64url", offset, offset + 32);
+  offset += 32;
+  // The store key a server-side store would file the session under (computed, then dropped).
+  if (crypto.hash("sha256", id, "base64url").length !== 43) throw new Error("unreachable");
+  return `session_id=${id}.${createHmac("sha256", key).update(`session_id=${id}`).digest("base64url")}`;
+}
 
 createServer((req, res) => {
   const chunks = [];
@@ -17,9 +38,10 @@ createServer((req, res) => {
   req.on("end", () => {
     JSON.parse(Buffer.concat(chunks).toString("utf8"));
     const headers = { "content-type": "application/json; charset=utf-8" };
-    if (loginWire) {
+    if (mode === "login-wire" || mode === "login-crypto") {
       headers.vary = "Cookie";
-      headers["set-cookie"] = `${cookie}; Max-Age=86400; Path=/; Expires=${new Date(Date.now() + 86_400_000).toUTCString()}; HttpOnly; SameSite=Lax`;
+      headers["set-cookie"] =
+        `${loginCookie()}; Max-Age=86400; Path=/; Expires=${new Date(Date.now() + 86_400_000).toUTCString()}; HttpOnly; SameSite=Lax`;
       headers["cache-control"] = "no-store";
     }
     const body = JSON.stringify({ logged_in: true });

@@ -10,6 +10,7 @@ import { isBodiless } from "../http/send.js";
 import { cancelBody, isStreamBody, toReadableStream } from "../http/stream.js";
 import type { Response } from "../response.js";
 import type { Host } from "./host.js";
+import { NullRecord } from "../null-record.js";
 
 /**
  * What a fetch host passes beside the Request, for the client's address (`request.ip`, `trustProxy`).
@@ -73,7 +74,7 @@ export class FetchSource implements RequestSource {
   /** Node's shape, built on first access: lower-case names, `set-cookie` an array. */
   get headers(): IncomingHttpHeaders {
     if (this.#headers === undefined) {
-      const headers = Object.create(null) as Record<string, string | string[]>;
+      const headers = new NullRecord<string | string[]>();
       const raw = this.rawHeaders;
       for (let i = 0; i < raw.length; i += 2) {
         const name = raw[i] as string;
