@@ -13,7 +13,9 @@
  */
 interface NullRecordConstructor {
   new <V = string>(): Record<string, V>;
+  /** What every NullRecord inherits from: an empty, frozen null-prototype object. */
+  readonly prototype: object;
 }
 
 export const NullRecord = function NullRecord() {} as unknown as NullRecordConstructor;
-(NullRecord as unknown as { prototype: object }).prototype = Object.freeze(Object.create(null) as object);
+(NullRecord as { prototype: object }).prototype = Object.freeze(Object.create(null) as object);

@@ -7,6 +7,7 @@ import { toJsonText, type JsonValue } from "./json-value.js";
 import { newSessionId } from "./session-id.js";
 import { checkLabel, LABEL_KEY } from "./metadata.js";
 import { mapOf } from "./records.js";
+import { NullRecord } from "../null-record.js";
 
 /**
  * The shape of session data. Empty by default (any key, any JSON value); an app declares its own once:
@@ -146,7 +147,8 @@ export class Session {
     this.#createdAt = loaded?.createdAt;
     this.#expiresAt = loaded?.expiresAt;
     this.#base = loaded?.data ?? EMPTY;
-    this.#baseIsBare = Object.getPrototypeOf(this.#base) === null;
+    const proto = Object.getPrototypeOf(this.#base) as unknown;
+    this.#baseIsBare = proto === null || proto === NullRecord.prototype;
   }
 
   /** The session ID. A new session gets one on first access; it only reaches a cookie if the session is saved. */

@@ -63,8 +63,8 @@ export interface SessionMeta {
 
 /**
  * A new session, for {@link SessionStore.create} and {@link SessionStore.regenerate}. Its `data` is
- * a fresh null-prototype record that the framework never touches after the call, so a store may keep
- * it as it is.
+ * a fresh record that inherits nothing and that the framework never touches after the call, so a
+ * store may keep it as it is.
  */
 export interface NewSession extends SessionRecord {
   /** The user it belongs to (`userKey`), if any. */

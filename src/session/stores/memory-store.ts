@@ -6,6 +6,7 @@
 import { createError } from "../../errors.js";
 import type { NewSession, SessionInfo, SessionMeta, SessionPatch, SessionRecord, SessionStore } from "../store.js";
 import { copyRecord } from "../records.js";
+import { NullRecord } from "../../null-record.js";
 
 export interface MemoryStoreOptions {
   /**
@@ -142,7 +143,7 @@ export class MemoryStore implements SessionStore {
   update(key: string, patch: SessionPatch): boolean {
     const entry = this.#entries.get(key);
     if (entry === undefined || entry.expiresAt <= patch.seenAt) return false;
-    const data = patch.clear ? (Object.create(null) as Record<string, string>) : copyRecord(entry.data);
+    const data = patch.clear ? new NullRecord() : copyRecord(entry.data);
     for (const name of patch.delete) delete data[name];
     for (const name of Object.keys(patch.set)) data[name] = patch.set[name] as string;
     entry.data = data;
