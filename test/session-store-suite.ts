@@ -240,15 +240,19 @@ export function sessionStoreSuite(
       assert.equal(a.json.id, b.json.id);
     });
 
-    test("rotation: cookies signed with an older secret are accepted and re-issued under the first", async () => {
+    /** A login under OLD_SECRET, then a client of an app that signs with SECRET and still verifies OLD_SECRET. */
+    const loginBeforeRotation = async () => {
       const subject = await make();
       made.push(subject);
-      const old = await newApp({ secret: OLD_SECRET }, subject);
-      const c = client(old.served);
+      const c = client((await newApp({ secret: OLD_SECRET }, subject)).served);
       await c.request("POST", "/login");
       const oldCookie = c.jar.cookies.get("session_id") as string;
-      const rotated = await newApp({ secret: [SECRET, OLD_SECRET] }, subject);
-      const r = client(rotated.served, c.jar);
+      const r = client((await newApp({ secret: [SECRET, OLD_SECRET] }, subject)).served, c.jar);
+      return { subject, oldCookie, r };
+    };
+
+    test("rotation: cookies signed with an older secret are accepted and re-issued under the first", async () => {
+      const { subject, oldCookie, r } = await loginBeforeRotation();
       const me = await r.request("GET", "/me");
       assert.equal(me.status, 200);
       assert.equal(me.setCookies.length, 1, "re-issued");
@@ -263,14 +267,7 @@ export function sessionStoreSuite(
     });
 
     test("rotation: a write to a session whose cookie has an older secret re-issues it under the first", async () => {
-      const subject = await make();
-      made.push(subject);
-      const old = await newApp({ secret: OLD_SECRET }, subject);
-      const c = client(old.served);
-      await c.request("POST", "/login");
-      const oldCookie = c.jar.cookies.get("session_id") as string;
-      const rotated = await newApp({ secret: [SECRET, OLD_SECRET] }, subject);
-      const r = client(rotated.served, c.jar);
+      const { subject, oldCookie, r } = await loginBeforeRotation();
       const write = await r.request("POST", "/set/a", { value: "A" });
       assert.equal(write.status, 200);
       assert.equal(write.setCookies.length, 1);
