@@ -9,7 +9,11 @@
  * (find-my-way's and fast-querystring's NullObject). The prototype is frozen and holds nothing, so no
  * record can give another one a property. Measured on a response's header record (two headers set,
  * then enumerated, in an isolated loop under callgrind, node --single-threaded, 20,000 vs 100,000
- * records): 2,484 instructions with `Object.create(null)` against 283 for a plain object literal.
+ * records): 2,484 instructions with `Object.create(null)` against 283 for a plain object literal,
+ * which a NullRecord matches in shape. In the app (app.handle in-process under callgrind, 10,000 vs
+ * 50,000 requests), NullRecord header records took a JSON route from 7,942 to 7,116 instructions
+ * per request and a session GET from 14,216 to 13,240; as session data records too, a login went
+ * from 65,424 to 62,268.
  */
 interface NullRecordConstructor {
   new <V = string>(): Record<string, V>;
