@@ -97,7 +97,9 @@ export function appSessions(engine: SessionEngine, csrf?: CsrfGuard): Middleware
   };
 
   return markSyncCapable((request, next) => {
-    const slot = engine.load(cookieHeader(request.source));
+    const source = request.source;
+    // A socket under node:http; app.fetch's is a fresh object per request, no connection to key on.
+    const slot = engine.load(cookieHeader(source), source.webRequest === undefined ? source.socket : undefined);
     return slot instanceof Promise ? slot.then((loaded) => proceed(request, next, loaded)) : proceed(request, next, slot);
   });
 }

@@ -12,12 +12,12 @@
  * It stays synchronous when the backend is (MemoryStore, SqliteStore, CookieStore): no promise, no
  * microtask hop; a promise appears only when a store call is asynchronous.
  */
-import { readRawCookies } from "../cookie/cookie.js";
 import { createError } from "../errors.js";
 import type { SessionBackend } from "./backends/backend.js";
 import { CookieBackend } from "./backends/cookie-backend.js";
 import { StoreBackend } from "./backends/store-backend.js";
 import { SessionConfig } from "./config.js";
+import { ConnectionCookies } from "./connection-cookies.js";
 import { secretsOf } from "./secrets.js";
 import { SessionCookieWriter } from "./session-cookie.js";
 import { SessionSlot } from "./session-slot.js";
@@ -30,14 +30,14 @@ const MAX_CANDIDATES = 8;
 export class SessionEngine {
   readonly config: SessionConfig;
   readonly #backend: SessionBackend;
-  readonly #name: string;
+  readonly #cookies: ConnectionCookies;
   readonly #userKey: string | undefined;
 
   constructor(config: SessionConfig) {
     const secrets = config instanceof SessionConfig ? secretsOf(config) : undefined;
     if (secrets === undefined) throw createError("CELLO_INVALID_OPTION", "config", "must be a SessionConfig: new SessionConfig({ secret, ... })");
     this.config = config;
-    this.#name = config.cookieName;
+    this.#cookies = new ConnectionCookies(config.cookieName);
     this.#userKey = config.userKey;
     const cookie = new SessionCookieWriter(config);
     // The one place that asks which kind of backend: once, here.
@@ -55,11 +55,14 @@ export class SessionEngine {
    * cookie of the same name), so the common case is one value and one lookup. At most
    * {@link MAX_CANDIDATES} values are verified, so a header stuffed with copies costs a bounded
    * number of MACs.
+   *
+   * `connection` is the transport the request came on (its socket), when the host has one: a
+   * keep-alive client repeats its Cookie header, which is then not read again (src/session/connection-cookies.ts).
    */
-  load(cookieHeader: string | undefined): SessionSlot | Promise<SessionSlot> {
+  load(cookieHeader: string | undefined, connection?: object): SessionSlot | Promise<SessionSlot> {
     const slot = new SessionSlot(this.#userKey);
     if (cookieHeader === undefined) return slot;
-    const raws = readRawCookies(cookieHeader, this.#name);
+    const raws = this.#cookies.read(cookieHeader, connection);
     if (raws.length === 0) return slot;
     let loaded: Awaitable<unknown>;
     try {
