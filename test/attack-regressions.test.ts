@@ -186,9 +186,9 @@ function keepAliveSocket(port: number) {
   });
   const opened = new Promise<void>((resolve) => socket.once("connect", () => resolve()));
   return {
-    async request(target: string): Promise<Omit<RawResponse, "json">> {
+    async request(target: string, extra = ""): Promise<Omit<RawResponse, "json">> {
       await opened;
-      socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n${extra}\r\n`);
       for (;;) {
         const split = buffered.indexOf("\r\n\r\n");
         if (split !== -1) {
@@ -212,6 +212,60 @@ function keepAliveSocket(port: number) {
     end: () => socket.destroy(),
   };
 }
+
+describe("attack: one keep-alive connection carrying several clients (a reverse proxy's)", () => {
+  // The engine remembers each connection's last Cookie header (src/session/connection-cookies.ts):
+  // a client must never get another's session from it, and a revocation must still count.
+  test("alternating cookies get their own sessions; a logout elsewhere ends the one whose header repeats", async () => {
+    const app = new App();
+    app.enableSessions(new SessionConfig({ secret: SECRET, secure: false }));
+    app.get("/login/{user}", (request) => {
+      request.session.set("user_id", request.params["user"] as string);
+      return { ok: true };
+    });
+    app.get("/me", (request) => ({ user: request.session.get("user_id") ?? null }));
+    app.get("/logout", (request) => {
+      request.session.destroy();
+      return { ok: true };
+    });
+    const served = await serve(app);
+    const cookieOf = async (user: string) => ((await raw(served, `/login/${user}`)).headers["set-cookie"] as string).split(";")[0] as string;
+    const alice = await cookieOf("alice");
+    const bob = await cookieOf("bob");
+    const socket = keepAliveSocket(served.running.port);
+    try {
+      const me = async (cookie: string | undefined) =>
+        JSON.parse((await socket.request("/me", cookie === undefined ? "" : `Cookie: ${cookie}\r\n`)).body) as { user: string | null };
+      for (const [cookie, user] of [
+        [`theme=dark; ${alice}`, "alice"],
+        [`theme=dark; ${alice}`, "alice"],
+        [bob, "bob"],
+        [undefined, null],
+        [`theme=dark; ${alice}`, "alice"],
+        [`${bob}; ${alice}`, "bob"],
+        [`${bob}; ${alice}`, "bob"],
+        ["theme=dark", null],
+      ] as const) {
+        assert.equal((await me(cookie)).user, user, String(cookie));
+      }
+      // Alice logs out on another connection; the proxy's connection repeats her old header.
+      const logout = await new Promise<string>((resolve, reject) => {
+        const other = keepAliveSocket(served.running.port);
+        other.request("/logout", `Cookie: ${alice}\r\n`).then((answer) => {
+          other.end();
+          resolve(answer.headers["set-cookie"] ?? "");
+        }, reject);
+      });
+      assert.match(logout, /^session_id=;/);
+      assert.equal((await me(`theme=dark; ${alice}`)).user, null);
+      assert.equal((await me(`theme=dark; ${alice}`)).user, null);
+      assert.equal((await me(bob)).user, "bob");
+    } finally {
+      socket.end();
+      await served.close();
+    }
+  });
+});
 
 describe("attack: hop-by-hop headers from the app never reach the wire", () => {
   // A handler may return what fetch() gave it (a proxy route): undici's Headers keep the upstream's

@@ -58,6 +58,42 @@ test("a cookie that ends like a verified one but differs before is verified in f
   assert.equal((engine.load(`session_id=${valid}`) as SessionSlot).live, true, "the valid cookie still loads");
 });
 
+test("per connection: a repeated Cookie header reuses its reading, a changed one is read afresh, revocation still counts", () => {
+  const store = new MemoryStore();
+  const engine = new SessionEngine(new SessionConfig({ secret: SECRET, store }));
+  const login = (user: string) => {
+    const slot = engine.load(undefined) as SessionSlot;
+    slot.session().set("user_id", user);
+    engine.commit(slot, null, noCheck);
+    return pair(slot.setCookie);
+  };
+  const alice = login("alice");
+  const bob = login("bob");
+  const user = (header: string | undefined, connection?: object) => {
+    const slot = engine.load(header, connection) as SessionSlot;
+    return slot.live ? slot.session().get("user_id") : undefined;
+  };
+  // One connection (a reverse proxy's, say) carrying several clients, headers alternating.
+  const proxy = {};
+  const other = {};
+  assert.equal(user(`theme=dark; ${alice}`, proxy), "alice");
+  assert.equal(user(`theme=dark; ${alice}`, proxy), "alice", "the same header again");
+  assert.equal(user(bob, proxy), "bob", "another header on the same connection is read afresh");
+  assert.equal(user(`theme=dark; ${alice}`, proxy), "alice");
+  assert.equal(user("theme=dark", proxy), undefined, "no session cookie: no session");
+  assert.equal(user(bob, other), "bob", "another connection has its own");
+  assert.equal(user(`${bob}; ${alice}`, other), "bob", "duplicates: header order still decides");
+  assert.equal(user(`session_id=garbage; ${alice}`, other), "alice");
+  assert.equal(user(`session_id=garbage; ${alice}`, other), "alice", "and again, from the remembered reading");
+  // Revoked elsewhere (a logout on another connection): the repeated header loads nothing.
+  store.destroy(storeKey((engine.load(alice) as SessionSlot).id));
+  assert.equal(user(`session_id=garbage; ${alice}`, other), undefined);
+  assert.equal(user(`theme=dark; ${alice}`, proxy), undefined);
+  // Without a connection (app.fetch), every header is read afresh.
+  assert.equal(user(bob), "bob");
+  assert.equal(user(bob), "bob");
+});
+
 test("the engine alone: an older secret's cookie is loaded as rotated and re-issued; the sendable check runs only for writes", () => {
   const store = new MemoryStore();
   const old = new SessionEngine(new SessionConfig({ secret: OLD_SECRET, store }));

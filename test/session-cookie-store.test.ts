@@ -2,6 +2,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { CookieStore, isCelloError } from "../src/index.js";
+import { Sealer } from "../src/cookie/sealer.js";
+import { Signer } from "../src/cookie/signer.js";
+import { secretsOf } from "../src/session/secrets.js";
 import { sessionApp } from "./helpers/session-app.js";
 import { sessionAdminSuite } from "./session-admin-suite.js";
 import { sessionHardeningSuite } from "./session-hardening-suite.js";
@@ -14,9 +17,13 @@ describe("CookieStore", () => {
       const c = t.client();
       await c.request("POST", "/login", { user: "alice" });
       const cookie = c.jar.cookies.get("session_id") as string;
-      const payload = Buffer.from(cookie.slice(0, cookie.lastIndexOf(".")), "base64url").toString();
+      // `2.` id `.` created `.` expires `.` base64url(data) `.` MAC (src/session/stores/cookie-payload.ts)
+      const value = cookie.slice(0, cookie.lastIndexOf("."));
+      const dataAt = value.lastIndexOf(".") + 1;
+      const payload = Buffer.from(value.slice(dataAt), "base64url").toString();
       assert.match(payload, /"user_id":"alice"/);
-      const forged = Buffer.from(payload.replace("alice", "admin")).toString("base64url") + cookie.slice(cookie.lastIndexOf("."));
+      const forged =
+        value.slice(0, dataAt) + Buffer.from(payload.replace("alice", "admin")).toString("base64url") + cookie.slice(cookie.lastIndexOf("."));
       c.jar.cookies.set("session_id", forged);
       assert.equal((await c.request("GET", "/me")).status, 401);
     } finally {
@@ -38,6 +45,30 @@ describe("CookieStore", () => {
   });
 
   for (const encrypt of [false, true]) {
+    test(`a cookie in the earlier JSON layout still loads, and is written in the current one on its next save (encrypt: ${encrypt})`, async () => {
+      const t = await sessionApp(new CookieStore({ encrypt }));
+      try {
+        // What cello wrote before the compact layout: {"v":1,...}, base64url when signed.
+        const secrets = secretsOf(t.config) as readonly Uint8Array[];
+        const now = t.clock.now();
+        const json = `{"v":1,"i":"${"A".repeat(43)}","c":${now},"e":${now + 60_000},"d":{"user_id":"carol","role":"editor"}}`;
+        const old = encrypt
+          ? new Sealer(secrets, "cello/session/cookie-store/encrypt").seal("session_id", json)
+          : new Signer(secrets, "cello/session/cookie-store/sign").sign("session_id", Buffer.from(json).toString("base64url"));
+        const c = t.client();
+        c.jar.cookies.set("session_id", old);
+        assert.deepEqual((await c.request("GET", "/me")).json, { user_id: "carol", role: "editor" });
+        assert.equal(c.jar.cookies.get("session_id"), old, "a read re-issues nothing");
+        assert.equal((await c.request("POST", "/set/theme", { value: "dark" })).status, 200);
+        const saved = c.jar.cookies.get("session_id") as string;
+        assert.notEqual(saved, old);
+        if (!encrypt) assert.ok(saved.startsWith(`2.${"A".repeat(43)}.`), saved);
+        assert.deepEqual((await c.request("GET", "/peek")).json.data, { user_id: "carol", role: "editor", theme: "dark" });
+      } finally {
+        await t.close();
+      }
+    });
+
     test(`a cookie over 4096 bytes fails the commit with a clear error, never a dropped cookie (encrypt: ${encrypt})`, async () => {
       const t = await sessionApp(new CookieStore({ encrypt }));
       try {
