@@ -57,12 +57,8 @@ export function writePayload(payload: CookiePayload, base64Data: boolean): strin
 /** The payload of `text` as {@link writePayload} made it (either layout), or null. */
 export function readPayload(text: string, base64Data: boolean): CookiePayload | null {
   if (text.startsWith(V2)) return readV2(text, base64Data);
-  let json = text;
-  if (base64Data) {
-    json = fromBase64url(text) as string;
-    if (json === undefined) return null;
-  }
-  return readV1(json);
+  const json = base64Data ? fromBase64url(text) : text;
+  return json === undefined ? null : readV1(json);
 }
 
 function readV2(text: string, base64Data: boolean): CookiePayload | null {
