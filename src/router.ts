@@ -11,6 +11,7 @@
 import FindMyWay from "find-my-way";
 import { createError, type CelloError } from "./errors.js";
 import { hasDotSegment } from "./http/target.js";
+import { NullRecord } from "./null-record.js";
 
 /** A route match: what was registered, its pattern as the app wrote it, and the decoded parameters. */
 export interface RouteMatch<T> {
@@ -50,6 +51,14 @@ export class Router<T> {
     querystringParser: (search: string) => search as unknown as Record<string, string>,
   });
   #methods = new Set<string>();
+  /**
+   * Static routes (no parameter, wildcard or `%`) by path, then method: an exact hit is the route
+   * find-my-way would find, since it ranks a static path above any parametric one, so the radix walk
+   * is skipped for it. Measured on a session GET of `/me` among three routes (app.handle in-process
+   * under callgrind, node --single-threaded, 20,000 vs 120,000 requests, means of three runs):
+   * MEASURE.
+   */
+  readonly #static = new Map<string, Map<string, Stored<T>>>();
 
   add(method: string, path: string, value: T): void {
     const upper = method.toUpperCase();
@@ -61,6 +70,11 @@ export class Router<T> {
       throw createError("CELLO_INVALID_ROUTE", `${upper} ${path}: ${(error as Error).message}`);
     }
     this.#methods.add(upper);
+    if (!stored.hasParams && !fmwPath.includes("%")) {
+      let byMethod = this.#static.get(fmwPath);
+      if (byMethod === undefined) this.#static.set(fmwPath, (byMethod = new Map()));
+      byMethod.set(upper, stored);
+    }
   }
 
   /**
@@ -72,6 +86,8 @@ export class Router<T> {
     // `OPTIONS *` asks about the server, not a resource (RFC 9110 §9.3.7): no route answers it.
     // find-my-way assumes a leading "/" and would match "*" against `/`, `/{name}` or `/*`.
     if (path === "*") return null;
+    const exact = this.#static.get(path)?.get(method);
+    if (exact !== undefined) return { value: exact.value, route: exact.route, params: new NullRecord() };
     const found = this.#fmw.find(method as FindMyWay.HTTPMethod, path) ?? (method === "HEAD" ? this.#fmw.find("GET", path) : null);
     if (found === null || found.store === undefined) return null;
     const stored = found.store as Stored<T>;

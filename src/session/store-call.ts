@@ -6,7 +6,8 @@
 import { type CelloError, createCausedError, createError } from "../errors.js";
 import type { Awaitable } from "./store.js";
 
-function unavailable(cause: unknown): CelloError {
+/** The error a store call that threw becomes (CELLO_SESSION_STORE_UNAVAILABLE, 503). */
+export function storeFailure(cause: unknown): CelloError {
   return createCausedError(cause, "CELLO_SESSION_STORE_UNAVAILABLE");
 }
 
@@ -76,7 +77,7 @@ class Deadlines {
       if (pending.deadline > now) break;
       if (!pending.settled) {
         pending.settled = true;
-        pending.reject(unavailable(createError("CELLO_SESSION_STORE_TIMEOUT", this.#timeout)));
+        pending.reject(storeFailure(createError("CELLO_SESSION_STORE_TIMEOUT", this.#timeout)));
       }
     }
     this.#dropSettled();
@@ -93,8 +94,17 @@ export function callStore<T>(timeout: number, call: () => Awaitable<T>): Awaitab
   try {
     result = call();
   } catch (error) {
-    throw unavailable(error);
+    throw storeFailure(error);
   }
+  return within(timeout, result);
+}
+
+/**
+ * A store call's result, bounded by `timeout` when it is a promise (a synchronous one is returned as
+ * it is). For a caller that makes the call itself, inside its own try (see {@link storeFailure}),
+ * rather than handing {@link callStore} a closure: the session read does, on every request.
+ */
+export function within<T>(timeout: number, result: Awaitable<T>): Awaitable<T> {
   if (!(result instanceof Promise)) return result;
   let deadlines = deadlinesByTimeout.get(timeout);
   if (deadlines === undefined) deadlinesByTimeout.set(timeout, (deadlines = new Deadlines(timeout)));
@@ -106,7 +116,7 @@ export function callStore<T>(timeout: number, call: () => Awaitable<T>): Awaitab
         if (queue.settle(pending)) resolve(value);
       },
       (error: unknown) => {
-        if (queue.settle(pending)) reject(unavailable(error));
+        if (queue.settle(pending)) reject(storeFailure(error));
       },
     );
   });

@@ -13,7 +13,7 @@ import type { SessionCookieWriter } from "../session-cookie.js";
 import { sessionMeta } from "../metadata.js";
 import { isSessionId, storeKey } from "../session-id.js";
 import type { SessionSlot } from "../session-slot.js";
-import { callStore } from "../store-call.js";
+import { callStore, storeFailure, within } from "../store-call.js";
 import type { Awaitable, NewSession, SessionPatch, SessionRecord, SessionStore } from "../store.js";
 import type { SessionBackend } from "./backend.js";
 import { recordOf } from "../records.js";
@@ -48,7 +48,13 @@ export class StoreBackend implements SessionBackend {
   load(raw: string, slot: SessionSlot): Awaitable<boolean> {
     const verified = this.#verify(raw);
     if (verified === null) return false;
-    const record = callStore(this.#config.storeTimeout, () => this.#store.get(verified.key));
+    // The store called here, not through callStore's closure: one allocation less on every read. MEASURE
+    let record: Awaitable<SessionRecord | null>;
+    try {
+      record = within(this.#config.storeTimeout, this.#store.get(verified.key));
+    } catch (error) {
+      throw storeFailure(error);
+    }
     return record instanceof Promise ? record.then((found) => this.#fill(slot, verified, found)) : this.#fill(slot, verified, record);
   }
 
