@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { CookieStore, CsrfConfig, MemoryStore, SessionConfig } from "../src/index.js";
 import { SessionEngine } from "../src/session/engine.js";
+import { StoreBackend } from "../src/session/backends/store-backend.js";
 import { storeKey } from "../src/session/session-id.js";
 import type { SessionSlot } from "../src/session/session-slot.js";
 import { OLD_SECRET, SECRET } from "./helpers/session-app.js";
@@ -92,6 +93,50 @@ test("per connection: a repeated Cookie header reuses its reading, a changed one
   // Without a connection (app.fetch), every header is read afresh.
   assert.equal(user(bob), "bob");
   assert.equal(user(bob), "bob");
+});
+
+test("per connection: each value of a repeated header is verified once, and what it verified to still meets the store every time", () => {
+  const store = new MemoryStore();
+  const engine = new SessionEngine(new SessionConfig({ secret: SECRET, store }));
+  const login = (user: string) => {
+    const slot = engine.load(undefined) as SessionSlot;
+    slot.session().set("user_id", user);
+    engine.commit(slot, null, noCheck);
+    return pair(slot.setCookie);
+  };
+  const alice = login("alice");
+  const bob = login("bob");
+  const verified: string[] = [];
+  const verify = StoreBackend.prototype.verify;
+  StoreBackend.prototype.verify = function (this: StoreBackend, raw: string) {
+    verified.push(raw);
+    return verify.call(this, raw);
+  };
+  try {
+    const user = (header: string, connection?: object) => {
+      const slot = engine.load(header, connection) as SessionSlot;
+      return slot.live ? slot.session().get("user_id") : undefined;
+    };
+    const connection = {};
+    const header = `session_id=forged.value; ${alice}; ${bob}`;
+    assert.equal(user(header, connection), "alice");
+    assert.equal(verified.length, 2, "the forged value and alice's; bob's is never reached");
+    assert.equal(user(header, connection), "alice");
+    assert.equal(user(header, connection), "alice");
+    assert.equal(verified.length, 2, "the same header on the same connection: no value verified again");
+    // alice logs out elsewhere: her remembered verdict still meets the store, which no longer has her.
+    store.destroy(storeKey((engine.load(alice) as SessionSlot).id));
+    verified.length = 0;
+    assert.equal(user(header, connection), "bob", "the next value is tried");
+    assert.deepEqual(verified, [bob.slice("session_id=".length)], "and verified once");
+    assert.equal(user(header, connection), "bob");
+    assert.equal(verified.length, 1);
+    assert.equal(user(header, {}), "bob", "a new connection reads and verifies afresh");
+    assert.equal(user(header), "bob", "so does a request with no connection");
+    assert.equal(verified.length, 7, "all three values again on each of the two (alice's verifies, and meets no session)");
+  } finally {
+    StoreBackend.prototype.verify = verify;
+  }
 });
 
 test("the engine alone: an older secret's cookie is loaded as rotated and re-issued; the sendable check runs only for writes", () => {

@@ -1,6 +1,8 @@
 /** Router: both parameter syntaxes, HEAD → GET, 405 data, and parameters that could escape a path. */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
+import FindMyWay from "find-my-way";
 import { isCelloError } from "../src/errors.js";
 import { Router } from "../src/router.js";
 
@@ -64,6 +66,37 @@ describe("Router", () => {
     assert.throws(
       () => r.add("GET", "/users/{id}", "again"),
       (e) => isCelloError(e, "CELLO_INVALID_ROUTE"),
+    );
+  });
+
+  test("a static route found by the exact lookup is the one find-my-way finds, for any routes and paths", () => {
+    // The exact-path table (src/router.ts) answers before find-my-way; it must never answer differently.
+    const segment = fc.constantFrom("a", "b", "me", "x.json", "café", "A", "{p}", ":q", "*", "a%2Fb", "");
+    const path = fc.array(segment, { minLength: 1, maxLength: 3 }).map((parts) => `/${parts.join("/")}`);
+    const method = fc.constantFrom("GET", "HEAD", "POST");
+    fc.assert(
+      fc.property(fc.array(fc.tuple(method, path), { maxLength: 12 }), fc.array(fc.tuple(method, path), { maxLength: 20 }), (routes, requests) => {
+        const r = new Router<string>();
+        const fmw = FindMyWay({ ignoreTrailingSlash: false });
+        for (const [m, p] of routes) {
+          let added = true;
+          try {
+            r.add(m, p, `${m} ${p}`);
+          } catch {
+            added = false;
+          }
+          if (added) fmw.on(m, p.replace(/\{(\w+)\}/g, ":$1"), () => undefined, { route: `${m} ${p}` });
+        }
+        for (const [m, p] of requests) {
+          if (p.includes("{") || p.includes(":") || p.includes("*")) continue;
+          const found = r.find(m, p);
+          const expected = fmw.find(m, p) ?? (m === "HEAD" ? fmw.find("GET", p) : null);
+          if (found !== null && isCelloError(found)) continue; // an unsafe parameter: refused on both paths alike
+          assert.equal(found?.value ?? null, (expected?.store as { route: string } | undefined)?.route ?? null, `${m} ${p}`);
+          if (found !== null && expected !== null) assert.deepEqual({ ...found.params }, { ...expected.params });
+        }
+      }),
+      { numRuns: 500 },
     );
   });
 });

@@ -17,7 +17,7 @@ import type { SessionBackend } from "./backends/backend.js";
 import { CookieBackend } from "./backends/cookie-backend.js";
 import { StoreBackend } from "./backends/store-backend.js";
 import { SessionConfig } from "./config.js";
-import { ConnectionCookies } from "./connection-cookies.js";
+import { ConnectionCookies, type CookieReading } from "./connection-cookies.js";
 import { secretsOf } from "./secrets.js";
 import { SessionCookieWriter } from "./session-cookie.js";
 import { SessionSlot } from "./session-slot.js";
@@ -62,11 +62,11 @@ export class SessionEngine {
   load(cookieHeader: string | undefined, connection?: object): SessionSlot | Promise<SessionSlot> {
     const slot = new SessionSlot(this.#userKey);
     if (cookieHeader === undefined) return slot;
-    const raws = this.#cookies.read(cookieHeader, connection);
-    if (raws.length === 0) return slot;
+    const reading = this.#cookies.read(cookieHeader, connection);
+    if (reading.raws.length === 0) return slot;
     let loaded: Awaitable<unknown>;
     try {
-      loaded = this.#loadFrom(raws, 0, slot);
+      loaded = this.#loadFrom(reading, 0, slot);
     } catch (error) {
       slot.error = error;
       return slot;
@@ -81,11 +81,18 @@ export class SessionEngine {
     );
   }
 
-  #loadFrom(raws: readonly string[], index: number, slot: SessionSlot): Awaitable<unknown> {
+  #loadFrom(reading: CookieReading, index: number, slot: SessionSlot): Awaitable<unknown> {
+    const { raws, verdicts } = reading;
     for (let i = index; i < raws.length && i < MAX_CANDIDATES; i++) {
-      const found = this.#backend.load(raws[i] as string, slot);
+      // Verified once per reading: a keep-alive connection's next request with the same header
+      // skips the MAC and the cache of verified cookies (whose full-string comparison would meet
+      // another connection's copy of the same cookie, compared in V8's runtime).
+      let verified = verdicts[i];
+      if (verified === undefined) verdicts[i] = verified = this.#backend.verify(raws[i] as string);
+      if (verified === null) continue;
+      const found = this.#backend.load(verified, slot);
       // A verified cookie whose session is gone: try the next value (only when there is one).
-      if (found instanceof Promise) return i + 1 < raws.length ? found.then((live) => (live ? true : this.#loadFrom(raws, i + 1, slot))) : found;
+      if (found instanceof Promise) return i + 1 < raws.length ? found.then((live) => (live ? true : this.#loadFrom(reading, i + 1, slot))) : found;
       if (found) return true;
     }
     return false;

@@ -8,12 +8,18 @@ import type { SessionChanges } from "../session.js";
 import type { SessionSlot } from "../session-slot.js";
 import type { Awaitable } from "../store.js";
 
-export interface SessionBackend {
+export interface SessionBackend<V = unknown> {
   /**
-   * Verifies one raw cookie value and, when it names a live session, fills `slot` (data, times, store
-   * key, rotation) and returns true. Anything else (bad MAC, unknown or expired session) is false.
+   * Verifies one raw cookie value: what it names (a session ID and its store key, or a CookieStore
+   * payload), or null when it does not verify. Deterministic for one backend (a fixed string under
+   * fixed keys), so the engine may remember the answer for the same string (src/session/connection-cookies.ts).
    */
-  load(raw: string, slot: SessionSlot): Awaitable<boolean>;
+  verify(raw: string): V | null;
+  /**
+   * When the verified cookie names a live session, fills `slot` (data, times, store key, rotation)
+   * and returns true. Anything else (unknown or expired session) is false.
+   */
+  load(verified: V, slot: SessionSlot): Awaitable<boolean>;
   /** Saves the request's changes; the cookie to send goes to `slot.setCookie`. */
   commit(c: SessionChanges, slot: SessionSlot, now: number): Awaitable<void>;
 }

@@ -15,11 +15,17 @@ import { recordOf } from "../records.js";
 /** Cookie values larger than this are verified every time rather than cached (bounds memory). */
 const MAX_CACHED_COOKIE = 1024;
 
-export class CookieBackend implements SessionBackend {
+/** A cookie that verified: its payload, and the index of the secret it verified under. */
+interface Verified {
+  readonly payload: CookiePayload;
+  readonly keyIndex: number;
+}
+
+export class CookieBackend implements SessionBackend<Verified> {
   readonly #config: SessionConfig;
   readonly #codec: CookieCodec;
   readonly #cookie: SessionCookieWriter;
-  readonly #verified = new VerifiedCookieCache<{ payload: CookiePayload; keyIndex: number }>();
+  readonly #verified = new VerifiedCookieCache<Verified>();
 
   constructor(config: SessionConfig, store: CookieStore, secrets: readonly Uint8Array[], cookie: SessionCookieWriter) {
     this.#config = config;
@@ -27,13 +33,17 @@ export class CookieBackend implements SessionBackend {
     this.#cookie = cookie;
   }
 
-  load(raw: string, slot: SessionSlot): boolean {
+  verify(raw: string): Verified | null {
     let decoded = this.#verified.get(raw) ?? null;
     if (decoded === null) {
       decoded = this.#codec.decode(this.#config.cookieName, raw);
-      if (decoded === null) return false;
+      if (decoded === null) return null;
       if (raw.length <= MAX_CACHED_COOKIE) this.#verified.set(raw, decoded);
     }
+    return decoded;
+  }
+
+  load(decoded: Verified, slot: SessionSlot): boolean {
     const { payload, keyIndex } = decoded;
     if (isExpired(this.#config, payload.createdAt, payload.expiresAt, this.#config.clock())) return false;
     slot.live = true;

@@ -31,7 +31,7 @@ interface VerifiedId {
   readonly signed: string | undefined;
 }
 
-export class StoreBackend implements SessionBackend {
+export class StoreBackend implements SessionBackend<VerifiedId> {
   readonly #config: SessionConfig;
   readonly #store: SessionStore;
   readonly #signer: Signer;
@@ -45,10 +45,9 @@ export class StoreBackend implements SessionBackend {
     this.#cookie = cookie;
   }
 
-  load(raw: string, slot: SessionSlot): Awaitable<boolean> {
-    const verified = this.#verify(raw);
-    if (verified === null) return false;
-    // The store called here, not through callStore's closure: one allocation less on every read. MEASURE
+  load(verified: VerifiedId, slot: SessionSlot): Awaitable<boolean> {
+    // The store called here, not through callStore's closure: one allocation less on every read
+    // (small: within the noise of a single in-process run).
     let record: Awaitable<SessionRecord | null>;
     try {
       record = within(this.#config.storeTimeout, this.#store.get(verified.key));
@@ -71,7 +70,7 @@ export class StoreBackend implements SessionBackend {
     return true;
   }
 
-  #verify(raw: string): VerifiedId | null {
+  verify(raw: string): VerifiedId | null {
     const cached = this.#verified.get(raw);
     if (cached !== undefined) return cached;
     const unsigned = this.#signer.unsign(this.#config.cookieName, raw);
