@@ -59,7 +59,8 @@ test("a cookie that ends like a verified one but differs before is verified in f
   assert.equal((engine.load(`session_id=${valid}`) as SessionSlot).live, true, "the valid cookie still loads");
 });
 
-test("per connection: a repeated Cookie header reuses its reading, a changed one is read afresh, revocation still counts", () => {
+/** A MemoryStore engine with two live sessions, alice's and bob's, and their `name=value` cookie pairs. */
+function aliceAndBob() {
   const store = new MemoryStore();
   const engine = new SessionEngine(new SessionConfig({ secret: SECRET, store }));
   const login = (user: string) => {
@@ -68,8 +69,11 @@ test("per connection: a repeated Cookie header reuses its reading, a changed one
     engine.commit(slot, null, noCheck);
     return pair(slot.setCookie);
   };
-  const alice = login("alice");
-  const bob = login("bob");
+  return { store, engine, alice: login("alice"), bob: login("bob") };
+}
+
+test("per connection: a repeated Cookie header reuses its reading, a changed one is read afresh, revocation still counts", () => {
+  const { store, engine, alice, bob } = aliceAndBob();
   const user = (header: string | undefined, connection?: object) => {
     const slot = engine.load(header, connection) as SessionSlot;
     return slot.live ? slot.session().get("user_id") : undefined;
@@ -96,16 +100,7 @@ test("per connection: a repeated Cookie header reuses its reading, a changed one
 });
 
 test("per connection: each value of a repeated header is verified once, and what it verified to still meets the store every time", () => {
-  const store = new MemoryStore();
-  const engine = new SessionEngine(new SessionConfig({ secret: SECRET, store }));
-  const login = (user: string) => {
-    const slot = engine.load(undefined) as SessionSlot;
-    slot.session().set("user_id", user);
-    engine.commit(slot, null, noCheck);
-    return pair(slot.setCookie);
-  };
-  const alice = login("alice");
-  const bob = login("bob");
+  const { store, engine, alice, bob } = aliceAndBob();
   const verified: string[] = [];
   const verify = StoreBackend.prototype.verify;
   StoreBackend.prototype.verify = function (this: StoreBackend, raw: string) {
