@@ -36,7 +36,7 @@ import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { INSTRUCTIONS_FILE, runInfo, saveResults } from "./chart.js";
-import { cookieFor, selectedTargets, startServer } from "./targets.js";
+import { cookieFor, gateVerdict, selectedTargets, startServer } from "./targets.js";
 
 const warmup = Number(process.env.BENCH_WARMUP ?? 3000);
 const requests = Number(process.env.BENCH_REQUESTS ?? 1000);
@@ -165,12 +165,24 @@ const width = Math.max(...results.map((r) => r.target.name.length));
 console.log(
   `\nmedian of the last ${repeat} batches; spread = their (max - min) / min; ratio = raw node:http's instructions per request ÷ the target's (higher is lighter)\n`,
 );
-console.log(`${"target".padEnd(width)}  instr/req   ratio  spread`);
+console.log(`${"target".padEnd(width)}  instr/req   ratio  spread  gate (issue 13: reference ÷ target, same run)`);
+const perRequest = new Map(results.map((r) => [r.target.short, r.perRequest]));
 for (const r of results) {
   const ratio = raw ? (raw.perRequest / r.perRequest).toFixed(2) : "–";
   console.log(
-    `${r.target.name.padEnd(width)}  ${String(Math.round(r.perRequest)).padStart(9)}  ${ratio.padStart(5)}×  ${(r.spread * 100).toFixed(1).padStart(5)}%`,
+    `${r.target.name.padEnd(width)}  ${String(Math.round(r.perRequest)).padStart(9)}  ${ratio.padStart(5)}×  ${(r.spread * 100).toFixed(1).padStart(5)}%  ${gateText(gateVerdict(r.target, perRequest))}`,
   );
+}
+
+function gateRecord(verdict) {
+  return verdict ? { gate: { vs: verdict.vs, min: verdict.min, passed: verdict.passed } } : {};
+}
+
+function gateText(verdict) {
+  if (!verdict) return "";
+  const wanted = `≥${verdict.min.toFixed(2)}× of ${verdict.vs}`;
+  if (verdict.passed === null) return `not judged: ${verdict.vs} not measured in this run (${wanted})`;
+  return `${verdict.passed ? "met" : "MISSED"} ${verdict.ratio.toFixed(3)}× (${wanted})`;
 }
 saveResults(
   INSTRUCTIONS_FILE,
@@ -183,6 +195,7 @@ saveResults(
     ratio: raw ? Number((raw.perRequest / r.perRequest).toFixed(3)) : null,
     spread: Number(r.spread.toFixed(4)),
     settled: r.spread <= settled,
+    ...gateRecord(gateVerdict(r.target, perRequest)),
   })),
 );
 process.exit(0);

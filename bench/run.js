@@ -175,12 +175,12 @@ baseline.cpuRatio.push(1);
 console.log("\nmedians of rounds; ratio = req/s ÷ mean req/s of the raw node:http runs just before and after;");
 console.log("cpu = server CPU µs per request; cpu ratio = those raw runs' cpu/request ÷ this target's\n");
 const width = Math.max(...runnable.map((t) => t.name.length));
-console.log(`${"target".padEnd(width)}  req/s    ratio   cpu µs  cpu ratio  goal (on req/s ratio)`);
+// No pass/fail here: issue 13 judges its gates on instructions per request (bench/instructions.js);
+// req/s on this machine moves ±20% run to run, so it is the same-run sanity check only.
+console.log(`${"target".padEnd(width)}  req/s    ratio   cpu µs  cpu ratio`);
 for (const t of runnable) {
-  const ratio = median(t.ratio);
-  const goal = t.target === undefined ? "" : `${ratio >= t.target ? "met" : "MISSED"} ≥${t.target.toFixed(2)}×`;
   console.log(
-    `${t.name.padEnd(width)}  ${String(Math.round(median(t.rps))).padStart(6)}  ${ratio.toFixed(2)}×  ${median(t.cpu).toFixed(1).padStart(6)}  ${median(t.cpuRatio).toFixed(2).padStart(8)}×  ${goal}`,
+    `${t.name.padEnd(width)}  ${String(Math.round(median(t.rps))).padStart(6)}  ${median(t.ratio).toFixed(2)}×  ${median(t.cpu).toFixed(1).padStart(6)}  ${median(t.cpuRatio).toFixed(2).padStart(8)}×`,
   );
 }
 saveResults(
