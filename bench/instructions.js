@@ -167,10 +167,11 @@ console.log(
 );
 console.log(`${"target".padEnd(width)}  instr/req   ratio  spread  gate (issue 13: reference ÷ target, same run)`);
 const perRequest = new Map(results.map((r) => [r.target.short, r.perRequest]));
+for (const r of results) r.verdict = gateVerdict(r.target, perRequest);
 for (const r of results) {
   const ratio = raw ? (raw.perRequest / r.perRequest).toFixed(2) : "–";
   console.log(
-    `${r.target.name.padEnd(width)}  ${String(Math.round(r.perRequest)).padStart(9)}  ${ratio.padStart(5)}×  ${(r.spread * 100).toFixed(1).padStart(5)}%  ${gateText(gateVerdict(r.target, perRequest))}`,
+    `${r.target.name.padEnd(width)}  ${String(Math.round(r.perRequest)).padStart(9)}  ${ratio.padStart(5)}×  ${(r.spread * 100).toFixed(1).padStart(5)}%  ${gateText(r.verdict)}`,
   );
 }
 
@@ -195,7 +196,7 @@ saveResults(
     ratio: raw ? Number((raw.perRequest / r.perRequest).toFixed(3)) : null,
     spread: Number(r.spread.toFixed(4)),
     settled: r.spread <= settled,
-    ...gateRecord(gateVerdict(r.target, perRequest)),
+    ...gateRecord(r.verdict),
   })),
 );
 process.exit(0);

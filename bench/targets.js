@@ -263,6 +263,12 @@ export const TARGETS = [
  * The targets a run measures: the baseline always; with BENCH_CHART=1 only those the README's chart
  * shows; BENCH_ONLY (a regex on names, case-insensitive) narrows further.
  */
+export function selectedTargets(env = process.env) {
+  const only = env.BENCH_ONLY ? new RegExp(env.BENCH_ONLY, "i") : undefined;
+  const chartOnly = env.BENCH_CHART === "1";
+  return TARGETS.filter((t) => t.baseline || ((!chartOnly || t.chart) && (!only || only.test(t.name))));
+}
+
 /**
  * Issue 13's verdict on one target of a bench:instructions run: `perRequest` maps each measured
  * target's `short` to its instructions per request. Returns undefined for a target without a gate,
@@ -277,12 +283,6 @@ export function gateVerdict(target, perRequest) {
   if (!(reference > 0 && own > 0)) return { vs, min: target.gate.min, ratio: null, passed: null };
   const ratio = reference / own;
   return { vs, min: target.gate.min, ratio, passed: ratio >= target.gate.min };
-}
-
-export function selectedTargets(env = process.env) {
-  const only = env.BENCH_ONLY ? new RegExp(env.BENCH_ONLY, "i") : undefined;
-  const chartOnly = env.BENCH_CHART === "1";
-  return TARGETS.filter((t) => t.baseline || ((!chartOnly || t.chart) && (!only || only.test(t.name))));
 }
 
 /**
